@@ -8,6 +8,7 @@ Errors name the file, the line, the field path, what was expected and close matc
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -27,11 +28,37 @@ DAILY_PROFILES: dict[str, tuple[float, ...]] = {
     # labelled presets the user picks or replaces with their own 24 numbers.
     "flat": (1.0,) * 24,
     "factory_24_7": (0.9,) * 6 + (1.0,) * 16 + (0.9,) * 2,
-    "office_hours": (0.1,) * 7 + (0.5, 0.9, 1.0, 1.0, 1.0, 0.9, 1.0, 1.0, 1.0, 0.9, 0.6)
+    "office_hours": (0.1,) * 7
+    + (0.5, 0.9, 1.0, 1.0, 1.0, 0.9, 1.0, 1.0, 1.0, 0.9, 0.6)
     + (0.3, 0.2, 0.15, 0.1, 0.1, 0.1),
-    "evening_peak": (0.3, 0.2, 0.15, 0.1, 0.1, 0.1, 0.2, 0.35, 0.45, 0.5, 0.5, 0.55, 0.6, 0.55,
-                     0.55, 0.6, 0.65, 0.75, 0.9, 1.0, 1.0, 0.95, 0.75, 0.5),
-    "hospital": (0.4,) * 6 + (0.6, 0.8, 1.0, 1.0, 1.0, 1.0, 0.9, 1.0, 1.0, 1.0, 0.9, 0.8)
+    "evening_peak": (
+        0.3,
+        0.2,
+        0.15,
+        0.1,
+        0.1,
+        0.1,
+        0.2,
+        0.35,
+        0.45,
+        0.5,
+        0.5,
+        0.55,
+        0.6,
+        0.55,
+        0.55,
+        0.6,
+        0.65,
+        0.75,
+        0.9,
+        1.0,
+        1.0,
+        0.95,
+        0.75,
+        0.5,
+    ),
+    "hospital": (0.4,) * 6
+    + (0.6, 0.8, 1.0, 1.0, 1.0, 1.0, 0.9, 1.0, 1.0, 1.0, 0.9, 0.8)
     + (0.7, 0.6, 0.5, 0.5, 0.45, 0.4),
 }
 
@@ -87,8 +114,11 @@ class WorkloadBase(Model):
 
     def profile(self) -> tuple[float, ...]:
         """Hourly multipliers normalized so the peak hour is 1."""
-        raw = DAILY_PROFILES[self.daily_profile] if isinstance(
-            self.daily_profile, str) else tuple(self.daily_profile)
+        raw = (
+            DAILY_PROFILES[self.daily_profile]
+            if isinstance(self.daily_profile, str)
+            else tuple(self.daily_profile)
+        )
         peak = max(raw)
         return tuple(x / peak for x in raw)
 
@@ -203,12 +233,14 @@ class Scenario(Model):
         for i, w in enumerate(self.workloads):
             if w.site is None:
                 if len(site_ids) > 1:
-                    raise _LocError(("workloads", i, "site"),
-                                    "required when the scenario has several sites")
+                    raise _LocError(
+                        ("workloads", i, "site"), "required when the scenario has several sites"
+                    )
                 w.site = site_ids[0]
             elif w.site not in site_ids:
-                raise _LocError(("workloads", i, "site"),
-                                f"unknown site {w.site!r}{_did(w.site, site_ids)}")
+                raise _LocError(
+                    ("workloads", i, "site"), f"unknown site {w.site!r}{_did(w.site, site_ids)}"
+                )
         return self
 
     def site_workloads(self, site_id: str) -> list[LLMWorkload | VisionWorkload]:
@@ -238,7 +270,28 @@ def _unique(ids: list[str], what: str) -> None:
 # Loading with line-aware errors
 
 
-def _line_map(node: yaml.Node, path: tuple[str | int, ...], out: dict[tuple[Any, ...], int]) -> None:
+class _Loader(yaml.SafeLoader):
+    """Safe loader with YAML 1.2 booleans: only true/false are booleans.
+
+    YAML 1.1 reads ``country: NO`` (Norway) and ``on``/``off``/``yes``/``no`` as booleans; a
+    scenario names countries, so those stay strings.
+    """
+
+
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in rs if tag != "tag:yaml.org,2002:bool"]
+    for ch, rs in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def _line_map(
+    node: yaml.Node, path: tuple[str | int, ...], out: dict[tuple[Any, ...], int]
+) -> None:
     out[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
@@ -283,8 +336,11 @@ def _field_names(loc: tuple[Any, ...]) -> list[str]:
         args = getattr(ann, "__args__", ())
         inner = [a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)]
         for a in args:
-            inner += [b for b in getattr(a, "__args__", ()) if isinstance(b, type)
-                      and issubclass(b, BaseModel)]
+            inner += [
+                b
+                for b in getattr(a, "__args__", ())
+                if isinstance(b, type) and issubclass(b, BaseModel)
+            ]
         if not inner:
             return []
         cls = inner[0]
@@ -293,7 +349,9 @@ def _field_names(loc: tuple[Any, ...]) -> list[str]:
     return list(cls.model_fields)
 
 
-def parse_scenario(text: str, origin: str = "<scenario>", catalog: Catalog | None = None) -> Scenario:
+def parse_scenario(
+    text: str, origin: str = "<scenario>", catalog: Catalog | None = None
+) -> Scenario:
     """Validate scenario YAML text; :class:`InputError` on any problem."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_SCENARIO_BYTES:
         raise InputError(
@@ -301,11 +359,13 @@ def parse_scenario(text: str, origin: str = "<scenario>", catalog: Catalog | Non
             "is a few kilobytes of YAML — is this the right file?"
         )
     if not text.strip():
-        raise InputError(f"{origin}: the file is empty; expected a YAML scenario with `sites` and "
-                         "`workloads` (see `flatbed schema` or examples/).")
+        raise InputError(
+            f"{origin}: the file is empty; expected a YAML scenario with `sites` and "
+            "`workloads` (see `flatbed schema` or examples/)."
+        )
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        raw = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
+        raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown line"
@@ -313,8 +373,10 @@ def parse_scenario(text: str, origin: str = "<scenario>", catalog: Catalog | Non
     except yaml.YAMLError as exc:
         raise InputError(f"{origin}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
-        raise InputError(f"{origin}: expected a mapping with `sites` and `workloads` at the top "
-                         f"level, got {type(raw).__name__}")
+        raise InputError(
+            f"{origin}: expected a mapping with `sites` and `workloads` at the top "
+            f"level, got {type(raw).__name__}"
+        )
     lines: dict[tuple[Any, ...], int] = {}
     if node is not None:
         _line_map(node, (), lines)
@@ -362,8 +424,19 @@ def _explain(exc: ValidationError, origin: str, lines: dict[tuple[Any, ...], int
     return "; ".join(parts) + tail
 
 
-def check_references(scen: Scenario, cat: Catalog, origin: str = "<scenario>",
-                     lines: dict[tuple[Any, ...], int] | None = None) -> None:
+_NOUNS = {
+    "accelerators": "accelerator", "models": "model", "vision_models": "vision model",
+    "climates": "climate", "road_limits": "road limit", "cooling": "cooling",
+    "modules": "module", "servers": "server",
+}
+
+
+def check_references(
+    scen: Scenario,
+    cat: Catalog,
+    origin: str = "<scenario>",
+    lines: dict[tuple[Any, ...], int] | None = None,
+) -> None:
     """Every catalog id the scenario names must exist (with suggestions when it does not)."""
     lines = lines or {}
 
@@ -371,9 +444,16 @@ def check_references(scen: Scenario, cat: Catalog, origin: str = "<scenario>",
         if not cat.has(kind, name):
             hint = cat.tables[kind].suggest(name)
             did = f" — did you mean {' or '.join(hint)}?" if hint else ""
-            noun = {"accelerators": "accelerator", "models": "model", "vision_models": "vision model",
-                    "climates": "climate", "road_limits": "road limit", "cooling": "cooling",
-                    "modules": "module", "servers": "server"}[kind]
+            noun = {
+                "accelerators": "accelerator",
+                "models": "model",
+                "vision_models": "vision model",
+                "climates": "climate",
+                "road_limits": "road limit",
+                "cooling": "cooling",
+                "modules": "module",
+                "servers": "server",
+            }[kind]
             raise InputError(_at(origin, loc, lines, f"unknown {noun} {name!r}{did}"))
 
     for i, s in enumerate(scen.sites):
