@@ -8,7 +8,6 @@ Errors name the file, the line, the field path, what was expected and close matc
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from flatbed.catalog import Catalog, load_catalog
 from flatbed.errors import InputError
+from flatbed.yamlio import compose_yaml, load_yaml
 
 MAX_SCENARIO_BYTES = 5_000_000
 """Largest scenario file accepted; real scenarios are a few kB, a fleet of 1,000 sites ~1 MB."""
@@ -270,25 +270,6 @@ def _unique(ids: list[str], what: str) -> None:
 # Loading with line-aware errors
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe loader with YAML 1.2 booleans: only true/false are booleans.
-
-    YAML 1.1 reads ``country: NO`` (Norway) and ``on``/``off``/``yes``/``no`` as booleans; a
-    scenario names countries, so those stay strings.
-    """
-
-
-_Loader.yaml_implicit_resolvers = {
-    ch: [(tag, rx) for tag, rx in rs if tag != "tag:yaml.org,2002:bool"]
-    for ch, rs in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
-
-
 def _line_map(
     node: yaml.Node, path: tuple[str | int, ...], out: dict[tuple[Any, ...], int]
 ) -> None:
@@ -364,8 +345,8 @@ def parse_scenario(
             "`workloads` (see `flatbed schema` or examples/)."
         )
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        node = compose_yaml(text)
+        raw = load_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown line"

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from flatbed.catalog.records import KINDS, ModelArch, Record
 from flatbed.errors import InputError
+from flatbed.yamlio import load_yaml
 
 R = TypeVar("R", bound=Record)
 
@@ -143,7 +144,7 @@ def _read_file(path: Path) -> list[tuple[str, Record]]:
             raise InputError(f"{path}: line {exc.lineno}: invalid JSON: {exc.msg}") from None
         return [("models", model_from_hf_config(cfg, path.parent.name or path.stem, str(path)))]
     try:
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text)
     except yaml.YAMLError as exc:
         raise InputError(f"{path}: invalid YAML: {exc}") from None
     if isinstance(raw, dict) and "kind" in raw:
@@ -186,7 +187,7 @@ def builtin_catalog() -> Catalog:
             res = data / f"{kind}.yaml"
             if not res.is_file():
                 continue
-            raw = yaml.safe_load(res.read_text(encoding="utf-8"))
+            raw = load_yaml(res.read_text(encoding="utf-8"))
             for rec in _parse_records(kind, raw or [], f"catalog/data/{kind}.yaml"):
                 cat.add(kind, rec)
         _BUILTIN = cat
