@@ -1,0 +1,487 @@
+"""The fleet mixed-integer program, solved with HiGHS (``highspy``).
+
+Formulation (indices: site ``s``, unit type ``k``, workload ``w``, period ``t``)::
+
+    minimize   Σ_t Σ_{s,k} [ A_k · R_t · buy_skt  +  C_sk · Y_t · n_skt  +  M_k · D_t · in_skt ]
+             + Σ_t Σ_w  P_w · Y_t · cloud_wt  +  Σ_t Σ_s F_s · Y_t · open_st
+
+    n_sk0 = buy_sk0                                            (the fleet starts empty)
+    n_skt = n_sk,t-1 + buy_skt + in_skt − out_skt               (t ≥ 1; units never vanish)
+    Σ_s in_skt = Σ_s out_skt                                   (moves are between sites)
+    Σ_{w} x_wskt / cap_k,class(w) ≤ n_skt                      (time-sharing of units)
+    Σ_{s,k} x_wskt + cloud_wt = demand_wt                      (every demand served)
+    Σ_k pads_k n_skt ≤ pads_s,  Σ_k kW_k n_skt ≤ kW_s           (room and power)
+    n_skt ≤ N_sk · open_st                                     (site fixed cost, when F_s > 0)
+
+where ``x_wskt`` exists only for sites ``s`` that ``w``'s data rule and latency budget allow
+(:func:`~flatbed.fleet.model.may_serve`) and ``cloud_wt`` only where
+:func:`~flatbed.fleet.model.cloud_allowed`; ``n_skt`` only where the type may stand (allowed
+list, climate) with upper bound ``N_sk`` from pads and power. ``A_k`` is annualized capex
+(capital recovery factor over the unit's life), ``R_t`` the discounted years from period ``t``
+to the horizon end (a bought unit is paid for until the horizon ends, whether used or not),
+``Y_t`` the discounted years of period ``t``, ``D_t`` the discount factor at its start, ``C_sk``
+fixed opex plus energy at the site's price, ``M_k`` the move cost, ``P_w`` the cloud price and
+``F_s`` the site's fixed cost. This is the capacitated facility-location / multi-period
+capacity-expansion family (e.g. Melo, Nickel, Saldanha-da-Gama (2009) 'Facility location and
+supply chain management – A review', EJOR 196(2)), with integer module counts as in PyPSA's
+``p_nom_mod``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from flatbed.errors import InputError
+from flatbed.fleet.model import (
+    FleetInstance,
+    cloud_allowed,
+    max_units_at,
+    may_serve,
+)
+
+
+@dataclass(frozen=True)
+class UnitPlacement:
+    """Units of one type at one site in one period."""
+
+    site: str
+    unit_type: str
+    period: int
+    count: int
+    bought: int
+    moved_in: int
+    moved_out: int
+    utilization: float
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Demand of a workload served by units of a type at a site in a period."""
+
+    workload: str
+    home_site: str
+    site: str
+    unit_type: str
+    period: int
+    demand: float
+    rtt_ms: float
+
+
+@dataclass(frozen=True)
+class CloudShare:
+    """Demand of a workload sent to the cloud in a period, and its cost over the period."""
+
+    workload: str
+    home_site: str
+    period: int
+    demand: float
+    cost_usd: float
+
+
+@dataclass(frozen=True)
+class FleetSolution:
+    """The optimizer's answer.
+
+    ``objective_usd`` is the discounted total cost of the best solution found; ``bound_usd`` the
+    proven lower bound; ``optimality_gap`` = (objective − bound) / objective as HiGHS reports it
+    (``Highs.getInfo().mip_gap``; 0 means proven optimal).
+    """
+
+    status: str
+    objective_usd: float
+    bound_usd: float
+    optimality_gap: float
+    solve_time_s: float
+    units: tuple[UnitPlacement, ...]
+    assignments: tuple[Assignment, ...]
+    cloud: tuple[CloudShare, ...]
+    cost_breakdown_usd: dict[str, float] = field(default_factory=dict)
+    open_sites: tuple[tuple[str, int], ...] = ()
+    n_variables: int = 0
+    n_integer: int = 0
+    n_constraints: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: ``units``, ``assignments``, ``cloud``, ``objective_usd``,
+        ``optimality_gap`` plus status, bound, timing, size and cost breakdown."""
+        return {
+            "units": [u.__dict__ for u in self.units],
+            "assignments": [a.__dict__ for a in self.assignments],
+            "cloud": [c.__dict__ for c in self.cloud],
+            "objective_usd": self.objective_usd,
+            "optimality_gap": self.optimality_gap,
+            "bound_usd": self.bound_usd,
+            "status": self.status,
+            "solve_time_s": self.solve_time_s,
+            "cost_breakdown_usd": dict(self.cost_breakdown_usd),
+            "open_sites": [{"site": s, "period": t} for s, t in self.open_sites],
+            "model_size": {"variables": self.n_variables, "integer": self.n_integer,
+                           "constraints": self.n_constraints},
+        }
+
+
+class _Builder:
+    """Columns and rows of the MILP, collected as COO triplets."""
+
+    def __init__(self) -> None:
+        self.cost: list[float] = []
+        self.lo: list[float] = []
+        self.hi: list[float] = []
+        self.integer: list[bool] = []
+        self.rlo: list[float] = []
+        self.rhi: list[float] = []
+        self.ri: list[int] = []
+        self.ci: list[int] = []
+        self.v: list[float] = []
+
+    def col(self, cost: float, lo: float, hi: float, integer: bool) -> int:
+        self.cost.append(cost)
+        self.lo.append(lo)
+        self.hi.append(hi)
+        self.integer.append(integer)
+        return len(self.cost) - 1
+
+    def row(self, terms: list[tuple[int, float]], lo: float, hi: float) -> int:
+        r = len(self.rlo)
+        self.rlo.append(lo)
+        self.rhi.append(hi)
+        for c, a in terms:
+            self.ri.append(r)
+            self.ci.append(c)
+            self.v.append(a)
+        return r
+
+
+def check_servable(inst: FleetInstance) -> None:
+    """Raise :class:`InputError` naming each workload with demand and nowhere to go."""
+    problems = []
+    site_ix = inst.site_index()
+    for w in inst.workloads:
+        if max(w.demand) <= 0 or cloud_allowed(inst, w):
+            continue
+        ok = False
+        for j, _ in may_serve(inst, w):
+            s = inst.sites[j]
+            if any(u.capacity.get(w.workload_class, 0) > 0 and max_units_at(u, s) > 0
+                   for u in inst.unit_types):
+                ok = True
+                break
+        if not ok:
+            home = inst.sites[site_ix[w.site]]
+            why = (f"data rule {w.data_where} ({w.regime})"
+                   + ("" if w.data_where == "anywhere" else ", so no cloud")
+                   + f"; latency budget {w.latency_budget_ms:g} ms")
+            problems.append(
+                f"workload {w.id!r} at site {home.id!r} has no site within reach that can hold a "
+                f"unit able to serve it ({why})"
+            )
+    if problems:
+        raise InputError("fleet has no feasible placement: " + "; ".join(problems))
+
+
+def solve_fleet(
+    inst: FleetInstance,
+    *,
+    time_limit_s: float = 60.0,
+    mip_rel_gap: float = 1e-4,
+    threads: int | None = None,
+    seed: int = 0,
+    verbose: bool = False,
+) -> FleetSolution:
+    """Solve the fleet MILP with HiGHS.
+
+    Parameters
+    ----------
+    inst : FleetInstance
+        The problem.
+    time_limit_s : float
+        HiGHS ``time_limit`` [s]; on hitting it the best solution found is returned with its gap.
+    mip_rel_gap : float
+        HiGHS ``mip_rel_gap``: stop once (objective − bound)/objective is below this [-].
+    threads : int or None
+        HiGHS ``threads`` (None: HiGHS default).
+    seed : int
+        HiGHS ``random_seed`` (runs are deterministic for a given seed and thread count).
+    verbose : bool
+        Print the HiGHS log.
+
+    Returns
+    -------
+    FleetSolution
+
+    Raises
+    ------
+    InputError
+        When a workload cannot be placed anywhere, or HiGHS proves the instance infeasible
+        (e.g. not enough pads or power within reach).
+    """
+    check_servable(inst)
+    t0 = time.perf_counter()
+    nT = inst.n_periods
+    start_f, year_w = inst.period_weights()
+    remain_w = np.cumsum(year_w[::-1])[::-1]  # discounted years from t to the horizon end
+    b = _Builder()
+
+    # ---- unit columns
+    n_col: dict[tuple[int, int, int], int] = {}
+    buy_col: dict[tuple[int, int, int], int] = {}
+    in_col: dict[tuple[int, int, int], int] = {}
+    out_col: dict[tuple[int, int, int], int] = {}
+    nmax: dict[tuple[int, int], int] = {}
+    for j, s in enumerate(inst.sites):
+        for k, u in enumerate(inst.unit_types):
+            m = max_units_at(u, s)
+            if m <= 0 or not any(v > 0 for v in u.capacity.values()):
+                continue
+            nmax[j, k] = m
+            ann = inst.annualized_capex_usd_per_year(u)
+            run = inst.unit_cost_usd_per_year(u, s)
+            for t in range(nT):
+                n_col[j, k, t] = b.col(run * year_w[t], 0, m, True)
+                buy_col[j, k, t] = b.col(ann * remain_w[t], 0, m, True)
+                if t > 0:
+                    in_col[j, k, t] = b.col(u.move_usd * start_f[t], 0, m, True)
+                    out_col[j, k, t] = b.col(0.0, 0, m, True)
+
+    # ---- assignment and cloud columns
+    x_col: dict[tuple[int, int, int, int], int] = {}
+    x_rtt: dict[tuple[int, int], float] = {}
+    z_col: dict[tuple[int, int], int] = {}
+    for i, w in enumerate(inst.workloads):
+        reach = may_serve(inst, w)
+        for t in range(nT):
+            if w.demand[t] <= 0:
+                continue
+            for j, rtt in reach:
+                for k, u in enumerate(inst.unit_types):
+                    if (j, k) in nmax and u.capacity.get(w.workload_class, 0) > 0:
+                        x_col[i, j, k, t] = b.col(0.0, 0, w.demand[t], False)
+                        x_rtt[i, j] = rtt
+            if cloud_allowed(inst, w):
+                price = float(w.cloud_usd_per_unit_year or 0.0)
+                z_col[i, t] = b.col(price * year_w[t], 0, w.demand[t], False)
+
+    # ---- site fixed cost (binary open)
+    open_col: dict[tuple[int, int], int] = {}
+    for j, s in enumerate(inst.sites):
+        if s.fixed_usd_per_year > 0 and any(jj == j for jj, _ in nmax):
+            for t in range(nT):
+                open_col[j, t] = b.col(s.fixed_usd_per_year * year_w[t], 0, 1, True)
+
+    # ---- fleet balance and moves
+    for (j, k, t), c in n_col.items():
+        terms = [(c, 1.0), (buy_col[j, k, t], -1.0)]
+        if t > 0:
+            terms += [(n_col[j, k, t - 1], -1.0), (in_col[j, k, t], -1.0),
+                      (out_col[j, k, t], 1.0)]
+        b.row(terms, 0.0, 0.0)
+    for k in range(len(inst.unit_types)):
+        for t in range(1, nT):
+            terms = [(c, 1.0) for (jj, kk, tt), c in in_col.items() if kk == k and tt == t]
+            terms += [(c, -1.0) for (jj, kk, tt), c in out_col.items() if kk == k and tt == t]
+            if terms:
+                b.row(terms, 0.0, 0.0)
+
+    # ---- capacity (time-sharing) per (site, type, period)
+    cap_terms: dict[tuple[int, int, int], list[tuple[int, float]]] = {
+        key: [(c, -1.0)] for key, c in n_col.items()
+    }
+    for (i, j, k, t), c in x_col.items():
+        w = inst.workloads[i]
+        cap_terms[j, k, t].append((c, 1.0 / inst.unit_types[k].capacity[w.workload_class]))
+    for terms in cap_terms.values():
+        if len(terms) > 1:
+            b.row(terms, -math.inf, 0.0)
+
+    # ---- demand
+    dem_terms: dict[tuple[int, int], list[tuple[int, float]]] = {}
+    for (i, _j, _k, t), c in x_col.items():
+        dem_terms.setdefault((i, t), []).append((c, 1.0))
+    for (i, t), c in z_col.items():
+        dem_terms.setdefault((i, t), []).append((c, 1.0))
+    for i, w in enumerate(inst.workloads):
+        for t in range(nT):
+            if w.demand[t] > 0:
+                b.row(dem_terms.get((i, t), []), w.demand[t], w.demand[t])
+
+    # ---- pads, power, open
+    for j, s in enumerate(inst.sites):
+        ks = [k for (jj, k) in nmax if jj == j]
+        if not ks:
+            continue
+        for t in range(nT):
+            pads = [(n_col[j, k, t], float(inst.unit_types[k].pads)) for k in ks]
+            if sum(a * nmax[j, k] for (_, a), k in zip(pads, ks, strict=True)) > s.pads:
+                b.row(pads, -math.inf, float(s.pads))
+            if math.isfinite(s.power_kw):
+                pw = [(n_col[j, k, t], inst.unit_types[k].power_kw) for k in ks]
+                if sum(a * nmax[j, k] for (_, a), k in zip(pw, ks, strict=True)) > s.power_kw:
+                    b.row(pw, -math.inf, s.power_kw)
+            if (j, t) in open_col:
+                for k in ks:
+                    b.row([(n_col[j, k, t], 1.0), (open_col[j, t], -float(nmax[j, k]))],
+                          -math.inf, 0.0)
+
+    sol = _run_highs(b, time_limit_s, mip_rel_gap, threads, seed, verbose)
+    status, obj, bound, gap, xv = sol
+    elapsed = time.perf_counter() - t0
+    if xv is None:
+        raise InputError(
+            f"fleet optimizer: HiGHS status {status!r} — no placement meets every pad, power, "
+            "latency and data-rule constraint (add pads or power, widen latency budgets, or "
+            "allow the cloud)" if status == "Infeasible" else
+            f"fleet optimizer: HiGHS found no solution within {time_limit_s:g} s "
+            f"(status {status!r}); raise the time limit"
+        )
+    return _extract(inst, sol, elapsed, b, n_col, buy_col, in_col, out_col, x_col, x_rtt,
+                    z_col, open_col, year_w, remain_w, start_f)
+
+
+_BANNER_DONE = False
+
+
+def _new_highs() -> highspy.Highs:
+    """A Highs object; the first one in a process prints a licence banner on C-level stdout,
+    which would corrupt ``--json`` output, so send it to stderr instead."""
+    global _BANNER_DONE
+    if _BANNER_DONE:
+        return highspy.Highs()  # type: ignore[no-untyped-call]
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no real stdout (embedded interpreters)
+        _BANNER_DONE = True
+        return highspy.Highs()  # type: ignore[no-untyped-call]
+    try:
+        os.dup2(2, 1)
+        h = highspy.Highs()  # type: ignore[no-untyped-call]
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    _BANNER_DONE = True
+    return h
+
+
+def _run_highs(
+    b: _Builder, time_limit_s: float, mip_rel_gap: float, threads: int | None, seed: int,
+    verbose: bool,
+) -> tuple[str, float, float, float, np.ndarray | None]:
+    ncol, nrow = len(b.cost), len(b.rlo)
+    a = sp.csc_matrix((b.v, (b.ri, b.ci)), shape=(nrow, ncol))
+    a.sum_duplicates()
+    lp = highspy.HighsLp()
+    lp.num_col_ = ncol
+    lp.num_row_ = nrow
+    lp.col_cost_ = np.asarray(b.cost, dtype=float)
+    lp.col_lower_ = np.asarray(b.lo, dtype=float)
+    lp.col_upper_ = np.asarray(b.hi, dtype=float)
+    inf = highspy.kHighsInf
+    lp.row_lower_ = np.array([inf * -1 if math.isinf(x) else x for x in b.rlo], dtype=float)
+    lp.row_upper_ = np.array([inf if math.isinf(x) else x for x in b.rhi], dtype=float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(float)
+    lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                       for i in b.integer]
+    h = _new_highs()
+    h.setOptionValue("output_flag", verbose)
+    h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+    h.setOptionValue("random_seed", int(seed))
+    if threads is not None:
+        h.setOptionValue("threads", int(threads))
+    h.passModel(lp)
+    h.run()
+    status = h.modelStatusToString(h.getModelStatus())
+    info = h.getInfo()
+    if info.primal_solution_status != 2:  # kSolutionStatusFeasible
+        return status, math.nan, math.nan, math.nan, None
+    xv = np.asarray(h.getSolution().col_value, dtype=float)
+    obj = float(info.objective_function_value)
+    bound = float(info.mip_dual_bound) if ncol and any(b.integer) else obj
+    gap = float(info.mip_gap) if any(b.integer) else 0.0
+    if not math.isfinite(gap):
+        gap = abs(obj - bound) / max(abs(obj), 1e-9)
+    return status, obj, bound, max(gap, 0.0), xv
+
+
+def _extract(
+    inst: FleetInstance,
+    sol: tuple[str, float, float, float, np.ndarray | None],
+    elapsed: float,
+    b: _Builder,
+    n_col: dict[tuple[int, int, int], int],
+    buy_col: dict[tuple[int, int, int], int],
+    in_col: dict[tuple[int, int, int], int],
+    out_col: dict[tuple[int, int, int], int],
+    x_col: dict[tuple[int, int, int, int], int],
+    x_rtt: dict[tuple[int, int], float],
+    z_col: dict[tuple[int, int], int],
+    open_col: dict[tuple[int, int], int],
+    year_w: np.ndarray,
+    remain_w: np.ndarray,
+    start_f: np.ndarray,
+) -> FleetSolution:
+    status, obj, bound, gap, xv = sol
+    assert xv is not None
+    cost = np.asarray(b.cost)
+
+    def iv(c: int) -> int:
+        return int(round(xv[c]))
+
+    used: dict[tuple[int, int, int], float] = {}
+    for (i, j, k, t), c in x_col.items():
+        w = inst.workloads[i]
+        used[j, k, t] = used.get((j, k, t), 0.0) + xv[c] / inst.unit_types[k].capacity[
+            w.workload_class]
+    units = []
+    for (j, k, t), c in n_col.items():
+        cnt = iv(c)
+        if cnt == 0 and iv(buy_col[j, k, t]) == 0 and (t == 0 or iv(out_col[j, k, t]) == 0):
+            continue
+        units.append(UnitPlacement(
+            site=inst.sites[j].id, unit_type=inst.unit_types[k].id, period=t, count=cnt,
+            bought=iv(buy_col[j, k, t]),
+            moved_in=iv(in_col[j, k, t]) if t > 0 else 0,
+            moved_out=iv(out_col[j, k, t]) if t > 0 else 0,
+            utilization=round(used.get((j, k, t), 0.0) / cnt, 6) if cnt else 0.0,
+        ))
+    assignments = [
+        Assignment(workload=inst.workloads[i].id, home_site=inst.workloads[i].site,
+                   site=inst.sites[j].id, unit_type=inst.unit_types[k].id, period=t,
+                   demand=round(float(xv[c]), 9), rtt_ms=round(x_rtt[i, j], 4))
+        for (i, j, k, t), c in x_col.items() if xv[c] > 1e-7
+    ]
+    cloud = [
+        CloudShare(workload=inst.workloads[i].id, home_site=inst.workloads[i].site, period=t,
+                   demand=round(float(xv[c]), 9), cost_usd=float(cost[c] * xv[c]))
+        for (i, t), c in z_col.items() if xv[c] > 1e-7
+    ]
+
+    def total(cols: list[int]) -> float:
+        return float(sum(cost[c] * xv[c] for c in cols))
+
+    breakdown = {
+        "capex_usd": total(list(buy_col.values())),
+        "unit_opex_usd": total(list(n_col.values())),
+        "moves_usd": total(list(in_col.values())),
+        "cloud_usd": total(list(z_col.values())),
+        "site_fixed_usd": total(list(open_col.values())),
+    }
+    open_sites = tuple((inst.sites[j].id, t) for (j, t), c in open_col.items() if iv(c) == 1)
+    return FleetSolution(
+        status=status, objective_usd=obj, bound_usd=bound, optimality_gap=gap,
+        solve_time_s=elapsed, units=tuple(units), assignments=tuple(assignments),
+        cloud=tuple(cloud), cost_breakdown_usd=breakdown, open_sites=open_sites,
+        n_variables=len(b.cost), n_integer=int(sum(b.integer)), n_constraints=len(b.rlo),
+    )
