@@ -201,20 +201,26 @@ def breakeven_utilization(
     cloud_variable_usd: float,
     planned_utilization: float = 1.0,
 ) -> float | None:
-    """Utilization at which edge and cloud TCO are equal, with both linear in the load.
+    """Lowest utilization from which the edge is no dearer than the cloud, up to 100 %.
 
-    Costs are ``fixed + variable * s`` where ``s`` is the load relative to the plan (1 = as
-    planned) and the planned average utilization of the edge cluster is ``planned_utilization``.
-    Solves ``Ef + Ev s = Cf + Cv s`` and returns ``s* * planned_utilization`` [-]:
+    Costs are linear in the load: ``fixed + variable * s`` with ``s`` the load relative to the
+    plan (1 = as planned); the plan's average utilization of the edge capacity is
+    ``planned_utilization``, so utilization ``u = s * planned_utilization`` and full utilization is
+    ``s = 1 / planned_utilization``. Solves ``Ef + Ev s = Cf + Cv s``:
 
-    - 0.0 when the edge is no dearer even at zero load;
-    - ``None`` when the edge never breaks even at a utilization up to 1 (100 %).
+    - cloud cost grows faster with load (``Cv > Ev``): the edge wins for ``s >= s*``; returns
+      ``max(0, s*) * planned_utilization``, or ``None`` when that exceeds 1;
+    - otherwise the edge is cheapest at low load, so there is a threshold only if the edge is no
+      dearer over the whole range: returns 0.0 when it is no dearer at full utilization, else
+      ``None`` (the edge never wins from some utilization upward).
     """
+    if planned_utilization <= 0:
+        raise ValueError("planned_utilization must be positive")
     dv = cloud_variable_usd - edge_variable_usd
     df = edge_fixed_usd - cloud_fixed_usd
-    if df <= 0:
-        return 0.0
-    if dv <= 0:
-        return None
-    u = df / dv * planned_utilization
-    return u if u <= 1.0 else None
+    tol = 1e-9 * max(1.0, abs(edge_fixed_usd), abs(cloud_fixed_usd))
+    if dv > 0:
+        u = max(0.0, df / dv) * planned_utilization
+        return u if u <= 1.0 + 1e-12 else None
+    s_full = 1.0 / planned_utilization
+    return 0.0 if df - dv * s_full <= tol else None
