@@ -172,6 +172,7 @@ class LLMReplica:
         f = self.iteration_time_s
         cfg = self.config
         budget_max = cfg.max_batched_tokens
+        mixed = cfg.mixed_batches
         max_seqs = cfg.max_seqs
         cap = self.kv_capacity_tokens
         admit_cap = int(cap * (1.0 - cfg.kv_watermark))
@@ -242,7 +243,9 @@ class LLMReplica:
                 break
             if prefilling:
                 # one mixed iteration: decodes + prefill chunks up to the token budget
-                budget = budget_max - b
+                # (unmixed engines: a prefill-only iteration; decoders wait)
+                bd = b if mixed else 0
+                budget = budget_max - bd
                 ptok = 0
                 done_pref: list[int] = []
                 for j in prefilling:
@@ -256,15 +259,16 @@ class LLMReplica:
                         done_pref.append(j)
                     else:
                         rem[j] = r - c
-                dt = f(ptok, b, ctx)
+                dt = f(ptok, bd, ctx if bd else 0)
                 t += dt
                 busy += dt
                 kvint += kv * dt
-                bint += b * dt
-                it += 1
+                bint += bd * dt
                 niter += 1
-                ctx += b
-                kv += b
+                if bd:
+                    it += 1
+                    ctx += b
+                    kv += b
                 for j in done_pref:
                     prefilling.popleft()
                     del rem[j]
@@ -341,7 +345,7 @@ class LLMReplica:
         if j >= closed.total:
             return
         self._next_closed = j + 1
-        heapq.heappush(self._future, (t + closed.think_s, j))
+        heapq.heappush(self._future, (t + closed.think_s + self.config.frontend_s, j))
         self.outstanding += 1
         self.arrival_times[j] = t + closed.think_s
 
@@ -383,7 +387,7 @@ def simulate_llm(requests: Requests | ClosedLoop, iteration_time_s: IterationTim
         start = min(requests.concurrency, n)
         for j in range(start):
             arr[j] = 0.0
-            rep.add(j, 0.0)
+            rep.add(j, cfg.frontend_s)
         rep._next_closed = start
         rep.advance_until(stop_s)
         return _llm_result([rep], np.asarray(arr), requests.input_tokens,
@@ -391,7 +395,7 @@ def simulate_llm(requests: Requests | ClosedLoop, iteration_time_s: IterationTim
     n = len(requests)
     inp = requests.input_tokens.tolist()
     outl = requests.output_tokens.tolist()
-    arr_l = requests.arrival_s.tolist()
+    arr_l = (requests.arrival_s + cfg.frontend_s).tolist()
     reps = _make_replicas(iteration_time_s, kv_capacity_tokens, cfg, inp, outl, n, replicas)
     which = np.zeros(n, dtype=np.int64)
     if routing == "round_robin" or replicas == 1:

@@ -34,6 +34,12 @@ class LLMSchedulerConfig:
     """Most sequences (prefilling + decoding) in the running batch."""
     kv_watermark: float = 0.01
     """Fraction of KV capacity kept free when admitting new requests."""
+    mixed_batches: bool = True
+    """Prefill chunks ride in the same iteration as the decodes (vLLM V1, TRT-LLM in-flight
+    batching); False: a prefill iteration runs alone and stalls decoding (SGLang default)."""
+    frontend_s: float = 0.0
+    """Fixed delay between a request's arrival and the scheduler seeing it (HTTP, tokenization)
+    [s]; adds to TTFT and end-to-end latency."""
 
     def __post_init__(self) -> None:
         if self.max_batched_tokens < 1 or self.max_seqs < 1:
