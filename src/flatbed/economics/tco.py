@@ -209,7 +209,9 @@ def tco_usd(x: TcoInputs) -> Num:
     opex_pv = _a(opex_usd_per_year(x)) / 12.0 * _a(pv_months_factor(r, months))
     t, _ = _replacement_months(x)
     v = np.power(1.0 + r, -1.0 / 12.0)
-    repl = _a(x.it_capex_usd) * np.nansum(np.power(v[..., None], t), axis=-1)
+    # NaN marks "no replacement"; np.power(1.0, nan) is 1.0 (IEEE 754), so mask explicitly
+    repl = _a(x.it_capex_usd) * np.sum(
+        np.where(np.isnan(t), 0.0, np.power(v[..., None], np.nan_to_num(t))), axis=-1)
     res = _a(_acquisition_pv(x)) + opex_pv + repl - _residual_pv(x, x.finance != "lease")
     return _out(res)
 
