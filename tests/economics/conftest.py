@@ -105,3 +105,14 @@ def vision_workload(where: str = "on_site", regime: str = "ITAR") -> WorkloadDem
 @pytest.fixture()
 def workloads() -> list[WorkloadDemand]:
     return [llm_workload(), vision_workload()]
+
+
+@pytest.fixture()
+def make_llm():  # type: ignore[no-untyped-def]
+    """Factory for the stand-in LLM workload (tests cannot import conftest under importlib)."""
+    return llm_workload
+
+
+@pytest.fixture()
+def make_vision():  # type: ignore[no-untyped-def]
+    return vision_workload
