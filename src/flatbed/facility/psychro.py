@@ -83,10 +83,12 @@ def wet_bulb_c(
 ) -> FloatArray:
     """Thermodynamic wet-bulb temperature [°C], solved by vectorized bisection.
 
-    Solves ASHRAE Fundamentals 2017 ch. 1 eq. (33) (above freezing) and eq. (35) (below freezing)
-    for t* such that the humidity ratio of the air equals W(t, t*), bracketed between the dew point
-    and the dry bulb. ``iterations`` bisection steps give a bracket of 2^-iterations of the
-    depression (40 steps: far below 1e-6 K).
+    Solves ASHRAE Fundamentals 2017 ch. 1 eq. (33) for t* such that the humidity ratio of the air
+    equals W(t, t*), bracketed between the dew point and the dry bulb. Below 0 °C the same
+    (liquid-water) equation is used rather than the ice form, eq. (35), so that the result is
+    continuous; the difference is a few tenths of a kelvin and irrelevant to cooling.
+    ``iterations`` bisection steps narrow the bracket to 2^-iterations of the wet-bulb depression
+    (40 steps: far below 1e-6 K).
     """
     t = np.asarray(dry_bulb_c, dtype=np.float64)
     td = np.minimum(np.asarray(dew_point_c, dtype=np.float64), t)
@@ -98,11 +100,8 @@ def wet_bulb_c(
     for _ in range(iterations):
         mid = 0.5 * (lo + hi)
         ws = humidity_ratio(saturation_vapor_pressure_pa(mid), p)
-        above = ((2501.0 - 2.326 * mid) * ws - 1.006 * (t - mid)) / (
+        w_mid = ((2501.0 - 2.326 * mid) * ws - 1.006 * (t - mid)) / (
             2501.0 + 1.86 * t - 4.186 * mid)
-        below = ((2830.0 - 0.24 * mid) * ws - 1.006 * (t - mid)) / (
-            2830.0 + 1.86 * t - 2.1 * mid)
-        w_mid = np.where(mid >= 0.0, above, below)
         # W(t*) increases with t*: too high a guess gives more water than the air holds.
         too_high = w_mid > w
         hi = np.where(too_high, mid, hi)

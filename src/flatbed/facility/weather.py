@@ -13,6 +13,7 @@ that label.
 
 from __future__ import annotations
 
+import gzip
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -148,18 +149,22 @@ def _fill_missing(x: FloatArray, missing: np.ndarray) -> FloatArray:
 def read_epw(path: str | Path) -> WeatherYear:
     """Read an EPW weather file into a :class:`WeatherYear`.
 
-    Leap-year files (8,784 rows) drop 29 February. Missing dry-bulb/dew-point/pressure values are
-    interpolated; a missing dew point with a present RH is computed from RH. Raises
-    :class:`~flatbed.errors.InputError` naming the file and line for any malformed content.
+    A ``.gz`` suffix is read as gzip-compressed EPW. Leap-year files (8,784 rows) drop
+    29 February. Missing dry-bulb/dew-point/pressure values are interpolated; a missing dew point
+    with a present RH is computed from RH. Raises :class:`~flatbed.errors.InputError` naming the
+    file and line for any malformed content.
     """
     p = Path(path)
     origin = str(p)
     try:
-        text = p.read_text(encoding="utf-8", errors="replace")
+        raw = p.read_bytes()
+        if p.suffix == ".gz":
+            raw = gzip.decompress(raw)
+        text = raw.decode("utf-8", errors="replace")
     except FileNotFoundError:
         raise InputError(f"{origin}: no such weather file") from None
-    except OSError as exc:
-        raise InputError(f"{origin}: cannot read weather file: {exc.strerror}") from None
+    except (OSError, EOFError) as exc:
+        raise InputError(f"{origin}: cannot read weather file: {exc}") from None
     lines = text.splitlines()
     if len(lines) < 9 or not lines[0].upper().startswith("LOCATION"):
         raise InputError(
@@ -256,7 +261,9 @@ def write_epw(path: str | Path, weather: WeatherYear, *, year: int = 2023,
                     f"{tail}"
                 )
                 h += 1
-    Path(path).write_text("\n".join(out) + "\n", encoding="utf-8")
+    data = ("\n".join(out) + "\n").encode("utf-8")
+    p = Path(path)
+    p.write_bytes(gzip.compress(data, mtime=0) if p.suffix == ".gz" else data)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -277,11 +284,30 @@ def _month_of_day() -> np.ndarray:
     return np.repeat(np.arange(12), DAYS_PER_MONTH)
 
 
+def _monthly_means(daily: FloatArray) -> FloatArray:
+    idx = _month_of_day()
+    return np.asarray(np.bincount(idx, weights=daily, minlength=12) / np.asarray(DAYS_PER_MONTH),
+                      dtype=np.float64)
+
+
 def _daily_normals(monthly: tuple[float, ...]) -> FloatArray:
-    """Periodic linear interpolation of 12 monthly means placed at mid-month to 365 days."""
+    """365 daily values whose monthly means equal the 12 ``monthly`` means.
+
+    Periodic linear interpolation between mid-month knots; the knots are adjusted by fixed-point
+    iteration so that interpolation does not flatten the monthly means (peaks stay peaks).
+    """
+    target = np.asarray(monthly, dtype=np.float64)
+    knots = target.copy()
+    for _ in range(30):
+        knots = knots + (target - _monthly_means(_interp_knots(knots)))
+    return _interp_knots(knots)
+
+
+def _interp_knots(knots: FloatArray) -> FloatArray:
     starts = np.concatenate(([0], np.cumsum(DAYS_PER_MONTH)[:-1]))
     mids = starts + np.asarray(DAYS_PER_MONTH) / 2.0
     days = np.arange(365) + 0.5
+    monthly = knots
     return np.asarray(np.interp(days, mids, np.asarray(monthly, dtype=np.float64), period=365.0),
                       dtype=np.float64)
 
@@ -324,17 +350,20 @@ def _ar1(n: int, phi: float, rng: np.random.Generator) -> FloatArray:
 def synthesize_year(climate: Climate, seed: int = 0) -> WeatherYear:
     """An hourly year synthesized from a climate's monthly normals and 0.4 % design dry-bulb.
 
-    Method: daily normal max/min by periodic interpolation of the 12 monthly means; a daily
-    anomaly (AR(1), lag-1 correlation :data:`DAY_TO_DAY_LAG1`, the same shift for the day's max and
-    min) whose standard deviation is found by bisection so that the 35th hottest hour (0.4 % of
-    8,760 h) equals ``climate.design_db_004_c``; hourly values by :func:`diurnal_hourly_c`. The
-    dew point follows the monthly mean dew point (from monthly mean temperature and RH), held
-    constant through each day and capped at the dry-bulb. Pressure is the standard atmosphere at
-    the climate's elevation. Deterministic for a given ``seed``.
+    Method: daily normal max/min by mean-preserving periodic interpolation of the 12 monthly
+    means; a daily anomaly (AR(1), lag-1 correlation :data:`DAY_TO_DAY_LAG1`, zero mean in each
+    month, the same shift for the day's max and min) whose standard deviation is found by
+    bisection so that the 35th hottest hour (0.4 % of 8,760 h) equals
+    ``climate.design_db_004_c``; hourly values by :func:`diurnal_hourly_c`. The dew point follows
+    the monthly mean dew point (from monthly mean temperature and RH), held constant through each
+    day and capped at the dry-bulb. Pressure is the standard atmosphere at the climate's
+    elevation. Deterministic for a given ``seed``.
     """
     rng = np.random.default_rng(seed)
     anomaly = _ar1(365, DAY_TO_DAY_LAG1, rng)
-    anomaly = (anomaly - anomaly.mean()) / anomaly.std()
+    # Zero mean within each month (monthly normals are kept), unit standard deviation overall.
+    anomaly = anomaly - _monthly_means(anomaly)[_month_of_day()]
+    anomaly = anomaly / anomaly.std()
     nmax = _daily_normals(climate.monthly_mean_max_c)
     nmin = _daily_normals(climate.monthly_mean_min_c)
     nmin = np.minimum(nmin, nmax)
