@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flatbed.economics.finance import npv_usd
 from flatbed.economics.opex import residual_value_usd
@@ -11,6 +13,7 @@ from flatbed.economics.tco import (
     TcoInputs,
     levelized_usd_per_unit,
     monthly_cash_flows_usd,
+    pv_months_factor,
     tco_by_year_usd,
     tco_usd,
 )
@@ -74,3 +77,11 @@ def test_levelized_cost_zero_rate_is_simple_ratio() -> None:
     assert np.isnan(levelized_usd_per_unit(1_000.0, 0.0, 0.05, 5))
     # discounting units raises the levelized cost above cost / undiscounted units
     assert levelized_usd_per_unit(1_000.0, 100.0, 0.08, 5) > 2.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(r=st.one_of(st.just(0.0), st.floats(1e-14, 1e-6), st.floats(1e-6, 0.5)),
+       months=st.integers(1, 120), start=st.integers(1, 12))
+def test_pv_months_factor_brute_force(r: float, months: int, start: int) -> None:
+    brute = sum((1 + r) ** (-m / 12) for m in range(start, months + 1))
+    assert pv_months_factor(r, months, start) == pytest.approx(brute, rel=1e-10, abs=1e-12)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from flatbed.economics.cloud import CloudOption
+from flatbed.economics.cloud import CloudOption, cloud_tco_usd
 from flatbed.economics.tco import TcoInputs, tco_usd
-from flatbed.economics.uncertainty import default_ranges, monte_carlo, tornado
+from flatbed.economics.uncertainty import InputRange, default_ranges, monte_carlo, tornado
 
 BASE = TcoInputs(it_capex_usd=600_000, facility_capex_usd=500_000, one_time_capex_usd=100_000,
                  energy_kwh_per_year=700_000, usd_per_kwh=0.093, idle_energy_fraction=0.3,
@@ -48,16 +48,16 @@ def test_monte_carlo_reproducible_by_seed() -> None:
 
 
 def test_monte_carlo_brackets_deterministic_and_matches_brute_force() -> None:
-    det = tco_usd(BASE)
+    det = float(tco_usd(BASE))
     mc = monte_carlo(BASE, samples=4_000, seed=1)
     assert mc.tco_p10_usd < det < mc.tco_p90_usd
-    # P(edge cheaper) against an option costing the deterministic edge TCO at every sample
-    # equals the brute-force share of samples below it
-    opt = flat_option("same", 1.0, variable=False)
-    from flatbed.economics.cloud import cloud_tco_usd
-    scale = det / cloud_tco_usd(opt, 0.08)
-    opt = flat_option("same", scale, variable=False)
-    res = monte_carlo(BASE, [opt], samples=4_000, seed=1,
-                      ranges=[r for r in default_ranges(BASE) if "discount" not in r.name])
-    # cloud price multiplier varies, so compare with the samples themselves
-    assert 0.0 < res.p_edge_cheaper["same"] < 1.0
+    # with the discount rate and cloud price held fixed, an option costing exactly the
+    # deterministic edge TCO must be beaten in the share of samples below it (brute force)
+    unit = flat_option("unit", 1.0, variable=False)
+    opt = flat_option("same", det / float(cloud_tco_usd(unit, 0.08)), variable=False)
+    ranges = [r for r in default_ranges(BASE) if "discount" not in r.name]
+    fixed_price = InputRange("cloud price", ("cloud_price_scale",), 1.0, 1.0)
+    res = monte_carlo(BASE, [opt], samples=4_000, seed=1, ranges=ranges,
+                      cloud_price=fixed_price)
+    assert res.p_edge_cheaper["same"] == pytest.approx(float(np.mean(res.edge_tco_usd < det)))
+    assert 0.2 < res.p_edge_cheaper["same"] < 0.8

@@ -77,9 +77,10 @@ def present_worth_factor(rate: Num, n_periods: Num) -> Num:
     1. Source: Newnan et al., *Engineering Economic Analysis*, table of interest factors.
     """
     i, n = _arr(rate), _arr(n_periods)
-    small = np.abs(i) < 1e-12
-    safe_i = np.where(small, 1.0, i)
-    res = np.where(small, n, (1.0 - np.power(1.0 + safe_i, -n)) / safe_i)
+    zero = i == 0.0
+    safe_i = np.where(zero, 1.0, i)
+    # expm1/log1p keep full precision for tiny rates (no 1 - (1 + i)**-n cancellation)
+    res = np.where(zero, n, -np.expm1(-n * np.log1p(safe_i)) / safe_i)
     return _out(res, i + n)
 
 
@@ -92,10 +93,10 @@ def capital_recovery_factor(rate: Num, n_periods: Num) -> Num:
     i, n = _arr(rate), _arr(n_periods)
     if np.any(n <= 0):
         raise ValueError("n_periods must be positive")
-    small = np.abs(i) < 1e-12
-    safe_i = np.where(small, 1.0, i)
-    g = np.power(1.0 + safe_i, n)
-    res = np.where(small, 1.0 / n, safe_i * g / (g - 1.0))
+    zero = i == 0.0
+    safe_i = np.where(zero, 1.0, i)
+    growth_m1 = np.expm1(n * np.log1p(safe_i))  # (1 + i)**n - 1 without cancellation
+    res = np.where(zero, 1.0 / n, safe_i * (growth_m1 + 1.0) / growth_m1)
     return _out(res, i + n)
 
 

@@ -120,14 +120,15 @@ def _out(x: FloatArray) -> Num:
 
 def pv_months_factor(discount_rate: Num, months: int, start: int = 1) -> Num:
     """Sum of monthly discount factors ``v**m`` for m = start..months, ``v = (1+r)**(-1/12)``."""
-    v = np.power(1.0 + _a(discount_rate), -1.0 / 12.0)
+    r = _a(discount_rate)
     n = months - start + 1
     if n <= 0:
-        return _out(np.zeros_like(v))
-    small = np.abs(1.0 - v) < 1e-12
-    safe = np.where(small, 0.5, v)
-    geo = np.power(safe, start) * (1.0 - np.power(safe, n)) / (1.0 - safe)
-    return _out(np.where(small, float(n), geo))
+        return _out(np.zeros_like(r))
+    zero = r == 0.0
+    lv = -np.log1p(np.where(zero, 1.0, r)) / 12.0  # log of the monthly discount factor v
+    # v**start * (1 - v**n) / (1 - v), with expm1 to avoid cancellation at tiny rates
+    geo = np.exp(start * lv) * np.expm1(n * lv) / np.expm1(lv)
+    return _out(np.where(zero, float(n), geo))
 
 
 def opex_usd_per_year(x: TcoInputs) -> Num:
