@@ -107,8 +107,8 @@ def test_generator_supply_fuel_equals_sum_over_running_sets() -> None:
 
 
 def test_co2_factors_from_eia_coefficients() -> None:
-    assert DIESEL_CO2_KG_PER_L == pytest.approx(10.15 / GAL, abs=0.005)
-    assert NATURAL_GAS_CO2_KG_PER_M3 == pytest.approx(53.06e-6 * 1029 * 35.3147, abs=0.005)
+    assert pytest.approx(10.15 / GAL, abs=0.005) == DIESEL_CO2_KG_PER_L
+    assert pytest.approx(53.06e-6 * 1029 * 35.3147, abs=0.005) == NATURAL_GAS_CO2_KG_PER_M3
 
 
 def test_ups_sizing_closed_form_and_wp229_mass() -> None:
