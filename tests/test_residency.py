@@ -15,7 +15,7 @@ from flatbed.scenario import DataRule
 
 
 def rule(where: str, regime: str = "none") -> DataRule:
-    return DataRule(where=where, regime=regime)  # type: ignore[arg-type]
+    return DataRule(where=where, regime=regime)
 
 
 def test_itar_on_site_forbids_with_citation() -> None:

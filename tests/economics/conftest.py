@@ -83,7 +83,7 @@ def llm_workload(where: str = "anywhere", regime: str = "none") -> WorkloadDeman
     rps = 20.0
     return WorkloadDemand(
         id="assistant", kind="llm", model="llama-3.3-70b",
-        data=DataRule(where=where, regime=regime),  # type: ignore[arg-type]
+        data=DataRule(where=where, regime=regime),
         input_tokens_per_year=rps * 1024 * 8760 * 3600,
         output_tokens_per_year=rps * 256 * 8760 * 3600,
         edge_gpus=8,
@@ -95,7 +95,7 @@ def llm_workload(where: str = "anywhere", regime: str = "none") -> WorkloadDeman
 def vision_workload(where: str = "on_site", regime: str = "ITAR") -> WorkloadDemand:
     return WorkloadDemand(
         id="cameras", kind="vision", model="yolov8m",
-        data=DataRule(where=where, regime=regime),  # type: ignore[arg-type]
+        data=DataRule(where=where, regime=regime),
         frames_per_year=64 * 15 * 8760 * 3600, edge_gpus=8,
         cloud_gpus={"H100-SXM": CloudGpuDemand("H100-SXM", 8, 8 * 8760)},
         egress_gb_per_month=5.0,

@@ -63,7 +63,7 @@ def test_vectorized_over_rates_matches_scalar() -> None:
         assert c == pytest.approx(capital_recovery_factor(float(r), 7))
     flows = np.array([-10.0, 4.0, 4.0, 4.0])
     npvs = npv_usd(flows, rates)
-    assert np.allclose(npvs, [npv_usd(flows, float(r)) for r in rates])
+    assert np.allclose(npvs, np.array([npv_usd(flows, float(r)) for r in rates], dtype=float))
 
 
 def test_monthly_rate_compounds_to_annual() -> None:

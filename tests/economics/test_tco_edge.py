@@ -62,7 +62,7 @@ def test_vectorized_equals_loop() -> None:
     vec = tco_usd(DOC.with_(discount_rate=rates, hardware_life_years=lives, horizon_years=6))
     loop = [tco_usd(DOC.with_(discount_rate=float(r), hardware_life_years=float(life),
                               horizon_years=6)) for r, life in zip(rates, lives, strict=True)]
-    assert np.allclose(vec, loop)
+    assert np.allclose(vec, np.array(loop, dtype=float))
 
 
 def test_residual_methods() -> None:

@@ -179,8 +179,8 @@ def finance_cash_flows_usd(
 
 
 def breakeven_month(
-    cumulative_a_usd: Sequence[float] | FloatArray,
-    cumulative_b_usd: Sequence[float] | FloatArray,
+    cumulative_a_usd: ArrayLike,
+    cumulative_b_usd: ArrayLike,
 ) -> int | None:
     """First month where option A's cumulative cost has fallen to or below option B's.
 
