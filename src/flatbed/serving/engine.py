@@ -97,6 +97,8 @@ class LLMRun:
     end_s: float
     """Simulated time at which the run stopped [s]."""
     iterations: int
+    frontend_s: float = 0.0
+    """Fixed arrival→scheduler delay included in every request's times [s]."""
 
 
 @dataclass
@@ -459,6 +461,7 @@ def _llm_result(reps: Sequence[LLMReplica], arrival_s: FloatArray, inp: IntArray
         kv_capacity_tokens=kv_cap,
         end_s=max(r.t for r in reps),
         iterations=sum(r.iterations for r in reps),
+        frontend_s=r0.config.frontend_s,
     )
 
 

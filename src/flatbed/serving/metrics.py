@@ -7,7 +7,7 @@ Definitions (as in vLLM's ``benchmark_serving.py`` and MLPerf LoadGen):
 - TPOT: (finish − first token) / (output tokens − 1) [s/token]; requests of one output token
   have no TPOT (excluded from TPOT percentiles).
 - End-to-end latency: finish − arrival [s].
-- Queueing delay: first scheduled − arrival [s].
+- Queueing delay: first scheduled − arrival − fixed frontend delay [s].
 - Goodput: share of *measured* requests that finished and met every SLO ("SLO attainment";
   Zhong et al., "DistServe", OSDI 2024). Unfinished or rejected requests count as misses.
 - Utilization: busy time / (replicas × wall time of the measured window).
@@ -97,7 +97,7 @@ def llm_metrics(run: LLMRun, ttft_slo_s: float = math.inf, tpot_slo_s: float = m
     with np.errstate(invalid="ignore", divide="ignore"):
         tpot = np.where(outn > 1, (run.finish_s[sel] - run.first_token_s[sel]) / (outn - 1),
                         np.nan)
-    queue = run.admit_s[sel] - a[sel]
+    queue = run.admit_s[sel] - a[sel] - run.frontend_s
     done = np.isfinite(e2e)
     ok = done & (ttft <= ttft_slo_s) & ~(tpot > tpot_slo_s)
     window = max(end - warmup_s, 1e-12)

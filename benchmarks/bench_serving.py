@@ -1,0 +1,104 @@
+"""Serving-simulator speed: simulated LLM requests and vision frames per wall second (one core),
+and the time of one replica-count sizing.
+
+Targets (issue 4): ≥ 50,000 LLM requests/s, ≥ 200,000 vision frames/s; sizing ≤ 0.2 s.
+Run: ``.venv/bin/python benchmarks/bench_serving.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from flatbed.scenario import LLMWorkload, TokenDist, VisionWorkload
+from flatbed.serving.arrivals import poisson_arrivals_n, stream_arrivals_s, with_tokens
+from flatbed.serving.engine import kv_capacity_of, simulate_llm, simulate_vision
+from flatbed.serving.scheduling import DynamicBatcherConfig, LLMSchedulerConfig
+from flatbed.serving.sizing import size_llm_replicas, size_vision_replicas
+
+
+def affine(p: float, d: float, c: float) -> float:
+    return 0.005 + 4e-5 * p + 3e-5 * d + 2e-8 * c
+
+
+def best_of(fn: Callable[[], object], repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def bench_llm(label: str, it: Callable[[float, float, float], float], kv: int,
+              cfg: LLMSchedulerConfig, rate: float, n: int = 100_000, replicas: int = 1,
+              routing: str = "round_robin") -> None:
+    rng = np.random.default_rng(0)
+    req = with_tokens(poisson_arrivals_n(rate, n, rng), TokenDist(mean=1024),
+                      TokenDist(mean=256), rng)
+    run_holder: list[object] = []
+
+    def go() -> None:
+        run_holder.append(simulate_llm(req, it, kv, replicas=replicas,
+                                       routing=routing,  # type: ignore[arg-type]
+                                       config=cfg))
+
+    s = best_of(go)
+    print(f"LLM  {label:<58} {n / s:>12,.0f} requests/s")
+
+
+def main() -> None:
+    cfg = LLMSchedulerConfig()
+    bench_llm("stand-in affine model, 1 replica, 20 req/s", affine, 500_000, cfg, 20.0)
+    bench_llm("stand-in, 4 replicas least-outstanding, 80 req/s", affine, 500_000, cfg, 80.0,
+              replicas=4, routing="least_outstanding")
+    dep = None
+    try:
+        from flatbed.catalog import builtin_catalog
+        from flatbed.serving.sizing import deployment_for, scheduler_config_for
+
+        w = LLMWorkload(id="b", model="Llama-3.1-8B", peak_requests_per_s=20.0,
+                        ttft_p99_ms=1000, tpot_p99_ms=50)
+        dep = deployment_for(w, "H100-SXM", builtin_catalog())
+        bench_llm("flatbed.perf LLMDeployment Llama-3.1-8B fp8 H100, 20 req/s",
+                  dep.iteration_time_s, kv_capacity_of(dep), scheduler_config_for(dep), 20.0)
+    except ImportError as exc:
+        print(f"LLM  real performance model not available: {exc}")
+
+    rng = np.random.default_rng(1)
+    arr, sid = stream_arrivals_s(200, 30.0, 200.0, rng)
+
+    def bt(b: int) -> float:
+        return 0.004 + 0.001 * b
+
+    for mb in (8, 1):
+        cfgv = DynamicBatcherConfig(max_batch=mb, max_queue_delay_s=0.002)
+        s = best_of(lambda c=cfgv: simulate_vision(arr, bt, 8, c, sid, "stream"))
+        print(f"VIS  200 streams × 30 fps, 8 GPUs, max batch {mb:<2} {'':<21} "
+              f"{arr.size / s:>12,.0f} frames/s")
+
+    lw = LLMWorkload(id="b", model="m", peak_requests_per_s=100.0, ttft_p99_ms=1000,
+                     tpot_p99_ms=50, input_tokens=TokenDist(mean=1024),
+                     output_tokens=TokenDist(mean=256))
+
+    class StandIn:
+        kv_capacity_tokens = 500_000
+        gpus = 1
+
+        def iteration_time_s(self, p: float, d: float, c: float) -> float:
+            return affine(p, d, c)
+
+    s = best_of(lambda: size_llm_replicas(StandIn(), lw, seed=0))
+    print(f"SIZE LLM stand-in, 100 req/s peak{'':<34} {s:>12.3f} s per sizing")
+    if dep is not None:
+        s = best_of(lambda: size_llm_replicas(dep, lw, seed=0))
+        print(f"SIZE LLM Llama-3.1-8B H100 (perf model), 100 req/s{'':<18} {s:>12.3f} s per sizing")
+    vw = VisionWorkload(id="v", model="m", streams=64, fps=30.0, deadline_p99_ms=50.0)
+    s = best_of(lambda: size_vision_replicas(bt, vw, seed=0))
+    print(f"SIZE vision 64 streams × 30 fps{'':<36} {s:>12.3f} s per sizing")
+
+
+if __name__ == "__main__":
+    main()

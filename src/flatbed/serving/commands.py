@@ -1,0 +1,118 @@
+"""``flatbed simulate``: size each workload of a scenario on simulated p99 and print its latency,
+throughput and utilization at the peak hour, edge next to cloud."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flatbed.errors import InputError
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _fmt(x: float, nd: int = 0) -> str:
+    return "–" if x is None or not math.isfinite(x) else f"{x:,.{nd}f}"
+
+
+def run_simulate(scenario: Path | None, seed: int, duration_s: float) -> list[dict[str, Any]]:
+    """Simulate every workload of the scenario; a list of JSON-ready dicts."""
+    from flatbed.catalog import load_catalog
+    from flatbed.scenario import load_scenario
+    from flatbed.serving.workload import simulate_workload
+
+    if not duration_s > 0 or not math.isfinite(duration_s):
+        raise InputError(f"--duration must be a positive number of seconds (got {duration_s})")
+    scen = load_scenario(scenario)
+    base = scenario.parent if scenario is not None else Path.cwd()
+    catalog = load_catalog([base / p for p in scen.catalog_paths])
+    sites = {s.id: s for s in scen.sites}
+    rows: list[dict[str, Any]] = []
+    for w in scen.workloads:
+        site = sites[w.site or scen.sites[0].id]
+        try:
+            sim = simulate_workload(w, site, catalog, seed=seed, duration_s=duration_s)
+        except (ImportError, AttributeError) as exc:
+            rows.append({"workload": w.id, "kind": w.kind, "skipped": True,
+                         "reason": f"performance model not available: {exc}"})
+            continue
+        d = sim.to_dict()
+        d["site"] = site.id
+        rows.append(d)
+    return rows
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    t = Table(title="flatbed simulate — peak hour, sized on simulated p99")
+    for col in ("workload", "accel", "replicas×GPUs", "TTFT p50/p99 ms", "TPOT p50/p99 ms",
+                "edge p50/p99 ms", "cloud p50/p99 ms", "goodput", "util", "KV", "binds", "SLO"):
+        t.add_column(col, justify="left" if col in ("workload", "accel", "binds") else "right")
+    for r in rows:
+        if r.get("skipped"):
+            t.add_row(r["workload"], "", "", "", "", "", "", "", "", "", "", r["reason"])
+            continue
+        m = r["metrics"]
+        lat = r["latency"]
+        if r["kind"] == "llm":
+            ttft = f"{_fmt(m['ttft']['p50_ms'])}/{_fmt(m['ttft']['p99_ms'])}"
+            tpot = f"{_fmt(m['tpot']['p50_ms'], 1)}/{_fmt(m['tpot']['p99_ms'], 1)}"
+            kv = f"{m['kv_occupancy']:.0%}"
+        else:
+            ttft = tpot = kv = "–"
+        t.add_row(
+            r["workload"], r["accelerator"], f"{r['replicas']}×{r['gpus_per_replica']}",
+            ttft, tpot, f"{_fmt(lat['edge_p50_ms'])}/{_fmt(lat['edge_p99_ms'])}",
+            f"{_fmt(lat['cloud_p50_ms'])}/{_fmt(lat['cloud_p99_ms'])}",
+            f"{m['goodput']:.1%}", f"{m['utilization']:.0%}", kv, r["binding_slo"],
+            "[green]met[/]" if r["meets_slo"] else "[red]missed[/]",
+        )
+    out.print(t)
+    for r in rows:
+        if not r.get("skipped") and r.get("sizing_note"):
+            out.print(f"[yellow]{r['workload']}[/]: {r['sizing_note']}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``flatbed simulate`` to the CLI."""
+
+    @app.command()
+    def simulate(
+        scenario: Annotated[
+            Path | None, typer.Argument(help="Scenario YAML; omit for the built-in example.")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")] = False,
+        seed: Annotated[int, typer.Option(help="Random seed (runs are deterministic).")] = 0,
+        duration: Annotated[
+            float, typer.Option(help="Simulated peak-hour seconds per workload.")
+        ] = 120.0,
+    ) -> None:
+        """Simulate SCENARIO's workloads request by request at the peak hour: replicas sized on
+        simulated p99, TTFT/TPOT/end-to-end percentiles, goodput, utilization, edge vs cloud."""
+        try:
+            rows = run_simulate(scenario, seed, duration)
+        except InputError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        if as_json:
+            sys.stdout.write(json.dumps(_clean(rows), indent=1, allow_nan=False) + "\n")
+        else:
+            print_table(rows)
+
+
+def _clean(o: Any) -> Any:
+    """JSON-safe copy: NaN/inf → null, dict keys to strings."""
+    if isinstance(o, float):
+        return o if math.isfinite(o) else None
+    if isinstance(o, dict):
+        return {str(k): _clean(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [_clean(v) for v in o]
+    return o
