@@ -62,6 +62,12 @@ LIQUID_SUPPLY_MAX_C = 40.0
 (supply ≤ 40 °C) is the common design point for direct-to-chip loops; NVIDIA's Rubin racks run on
 45 °C water (research notes §3d, R37), so 40 °C is conservative for Hopper/Blackwell cold plates."""
 
+ECONOMIZER_REFERENCE_INLET_C = 30.0
+"""Server inlet [°C] for which catalog ``economizer_max_ambient_c`` values are stated (the DGX
+H100/H200 limit, the tightest common one; see the estimates in ``catalog/data/cooling.yaml``). The
+air-path approach implied by a record is ``30 − economizer_max_ambient_c``; servers with a higher
+inlet limit then ride through correspondingly hotter ambients."""
+
 CAPACITY_FALLOFF_K = 10.0
 """Above the rated ambient, capacity falls linearly to zero over this many kelvin. Labelled
 estimate: air-cooled condensers and dry coolers lose capacity roughly in proportion to the shrinking
@@ -166,7 +172,9 @@ def cooling_model(
     ``design_heat_kw`` is the installed heat-rejection capacity (the module's rating for this
     cooling × modules); ``inlet_max_c`` the servers' inlet limit at sea level (altitude derating is
     applied here). When the record sets ``economizer_max_ambient_c``, the free-cooling approach of
-    the main path is set so free cooling carries the full design heat up to that ambient.
+    the main path is set so that free cooling carries the full design heat up to that ambient for
+    the reference limit (:data:`ECONOMIZER_REFERENCE_INLET_C` for air,
+    :data:`LIQUID_SUPPLY_MAX_C` for cold-plate water).
     """
     if design_heat_kw <= 0:
         raise ValueError("design_heat_kw must be positive")
@@ -178,9 +186,9 @@ def cooling_model(
     econ = system.economizer_max_ambient_c
     if econ is not None:
         if liquid >= 0.5:
-            liq_app = max(liq_limit - econ, 0.5)
+            liq_app = max(LIQUID_SUPPLY_MAX_C - econ, 0.5)
         else:
-            air_app = max(air_limit - econ, 0.5)
+            air_app = max(ECONOMIZER_REFERENCE_INLET_C - econ, 0.5)
     return CoolingModel(
         id=system.id, kind=system.kind, design_heat_kw=float(design_heat_kw),
         elevation_m=float(elevation_m), air_share=1.0 - liquid, liquid_share=liquid,
