@@ -70,3 +70,14 @@ def db_url(tmp_path: Path) -> Iterator[str]:
 def pytest_configure(config: object) -> None:
     config.addinivalue_line(  # type: ignore[attr-defined]
         "markers", "browser: drives Debian's Chromium (/usr/bin/chromium) through Playwright")
+
+
+@pytest.fixture(scope="session")
+def samples() -> ModuleType:
+    """The report tests' plan_samples module."""
+    return _samples()
+
+
+@pytest.fixture(scope="session")
+def stub_planner() -> Callable[[Scenario], Plan]:
+    return stub_plan
