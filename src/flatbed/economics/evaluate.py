@@ -97,6 +97,8 @@ def evaluate_economics(
     usd_per_kwh: float = 0.0,
     fuel_l_per_year: float = 0.0,
     usd_per_l: float = 0.0,
+    gas_m3_per_year: float = 0.0,
+    usd_per_m3: float = 0.0,
     gensets: Sequence[tuple[Genset, int]] = (),
     trucks: int = 0,
     racks: int | None = None,
@@ -129,7 +131,9 @@ def evaluate_economics(
         Per workload: data rule, tokens/frames per year, edge GPUs and cloud sizing.
     energy_kwh_per_year, usd_per_kwh, fuel_l_per_year, usd_per_l
         From the facility year simulation and the site (``Site.grid_usd_per_kwh``,
-        ``Site.diesel_usd_per_l``; for natural gas pass m³ and USD/m³).
+        ``Site.diesel_usd_per_l``).
+    gas_m3_per_year, usd_per_m3
+        Natural gas for gas gensets (``Site.gas_usd_per_m3``).
     idle_energy_fraction
         Share of the energy drawn at zero load (server idle / average power).
     planned_utilization
@@ -145,6 +149,7 @@ def evaluate_economics(
     per_move = redeployment_usd_per_move(trucks, n_modules, capex_assumptions, cap)
     op_in = OpexInputs(energy_kwh_per_year=energy_kwh_per_year, usd_per_kwh=usd_per_kwh,
                        fuel_l_per_year=fuel_l_per_year, usd_per_l=usd_per_l,
+                       gas_m3_per_year=gas_m3_per_year, usd_per_m3=usd_per_m3,
                        support_usd_per_year=support_usd_per_year, moves=moves,
                        redeploy_usd_per_move=per_move, horizon_years=horizon_years)
     opex = opex_breakdown_usd_per_year(op_in, cap, p)
@@ -152,6 +157,7 @@ def evaluate_economics(
         it_capex_usd=cap.it_usd, facility_capex_usd=cap.facility_usd,
         one_time_capex_usd=cap.one_time_usd, energy_kwh_per_year=energy_kwh_per_year,
         usd_per_kwh=usd_per_kwh, fuel_l_per_year=fuel_l_per_year, usd_per_l=usd_per_l,
+        gas_m3_per_year=gas_m3_per_year, usd_per_m3=usd_per_m3,
         idle_energy_fraction=idle_energy_fraction,
         maintenance_fraction=p.maintenance_fraction_per_year,
         insurance_fraction=p.insurance_fraction_per_year,

@@ -76,8 +76,11 @@ class TcoInputs:
     energy_kwh_per_year: Num = 0.0
     usd_per_kwh: Num = 0.0
     fuel_l_per_year: Num = 0.0
-    """Diesel [L/yr] (or natural gas [m³/yr] with ``usd_per_l`` its price per m³)."""
+    """Diesel [L/yr]."""
     usd_per_l: Num = 0.0
+    gas_m3_per_year: Num = 0.0
+    """Natural gas [m³/yr]."""
+    usd_per_m3: Num = 0.0
     idle_energy_fraction: Num = 0.0
     """Share of energy/fuel drawn whatever the load [-]."""
     load_scale: Num = 1.0
@@ -136,8 +139,8 @@ def opex_usd_per_year(x: TcoInputs) -> Num:
     load = _a(x.idle_energy_fraction) + (1.0 - _a(x.idle_energy_fraction)) * _a(x.load_scale)
     equipment = _a(x.it_capex_usd) + _a(x.facility_capex_usd)
     res = (
-        (_a(x.energy_kwh_per_year) * _a(x.usd_per_kwh) + _a(x.fuel_l_per_year) * _a(x.usd_per_l))
-        * load
+        (_a(x.energy_kwh_per_year) * _a(x.usd_per_kwh) + _a(x.fuel_l_per_year) * _a(x.usd_per_l)
+         + _a(x.gas_m3_per_year) * _a(x.usd_per_m3)) * load
         + (_a(x.maintenance_fraction) + _a(x.insurance_fraction)) * equipment
         + _a(x.support_usd_per_year) + _a(x.fixed_usd_per_year) + _a(x.redeploy_usd_per_year)
     )

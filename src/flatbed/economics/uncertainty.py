@@ -90,8 +90,8 @@ def default_ranges(base: TcoInputs) -> list[InputRange]:
                    "scale", "CapexAssumptions estimates [est]"),
         InputRange("load vs plan (utilization)", ("load_scale",), 0.50, 1.20, "scale",
                    "demand forecast error [est]"),
-        InputRange("energy and fuel price", ("usd_per_kwh", "usd_per_l"), 0.80, 1.50, "scale",
-                   "EIA/Eurostat electricity, EIA diesel (catalog R55, R56, R58)"),
+        InputRange("energy and fuel price", ("usd_per_kwh", "usd_per_l", "usd_per_m3"), 0.80,
+                   1.50, "scale", "EIA/Eurostat electricity, EIA diesel (catalog R55, R56, R58)"),
         absolute("hardware life [yr]", "hardware_life_years", 3.0, 7.0,
                  "Amazon/Microsoft/Alphabet 10-K useful lives [est range]"),
         absolute("discount rate [1/yr]", "discount_rate", 0.04, 0.12, "real WACC spread [est]"),
@@ -126,6 +126,7 @@ def scale_edge(x: TcoInputs, share: float) -> TcoInputs:
         facility_capex_usd=np.asarray(x.facility_capex_usd) * share,
         energy_kwh_per_year=np.asarray(x.energy_kwh_per_year) * share,
         fuel_l_per_year=np.asarray(x.fuel_l_per_year) * share,
+        gas_m3_per_year=np.asarray(x.gas_m3_per_year) * share,
         support_usd_per_year=np.asarray(x.support_usd_per_year) * share,
     )
 
