@@ -1,0 +1,141 @@
+"""Fit the engine coefficients of :mod:`flatbed.perf.llm` to measured serving rows.
+
+The fit is a robust least-squares on log ratios ``log(predicted/measured)`` of mean TPOT and mean
+TTFT (soft-L1 loss, so a few odd runs do not dominate), one engine at a time, over the six
+coefficients of :class:`~flatbed.perf.llm.EngineCoefficients` in log space within physical bounds
+(efficiencies 0.05–1, overheads 0.1 µs–100 ms). The shipped defaults were fitted with
+:func:`fit_engine_coefficients` on the Hopper (h100_sxm, h200_sxm) ``agg`` rows of the serving
+sample only; Blackwell rows are predicted from datasheet specs with those coefficients.
+
+``flatbed calibrate FILE -o calib.yaml`` runs the same fit on a user's own rows (the serving
+sample's columns, or the simple CSV documented in ``docs/performance_model.md``) and writes the
+coefficients; :func:`load_coefficients` reads them back for a scenario.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from scipy.optimize import least_squares
+
+from flatbed.catalog.loader import Catalog
+from flatbed.errors import InputError
+from flatbed.perf.llm import DEFAULT_COEFFICIENTS, ENGINES, EngineCoefficients
+from flatbed.perf.serving_sample import deployment_for_row
+
+FITTED = ("eta_gemm", "eta_attn", "eta_mem", "t_iter_s", "t_layer_s", "t_moe_layer_s", "t_ttft_s",
+          "wave_weight", "eta_kv", "t_seq_s")
+_LO = np.log([0.05, 0.05, 0.05, 1e-7, 1e-8, 1e-8, 1e-7, 1e-3, 0.05, 1e-8])
+_HI = np.log([0.9, 0.9, 0.95, 0.1, 1e-3, 1e-3, 0.5, 1.0, 0.95, 1e-3])
+
+
+def _vector(c: EngineCoefficients) -> np.ndarray:
+    return np.log([max(getattr(c, f), 1e-8) for f in FITTED])
+
+
+def _coef(base: EngineCoefficients, x: np.ndarray) -> EngineCoefficients:
+    vals: dict[str, Any] = {f: float(v) for f, v in zip(FITTED, np.exp(x), strict=True)}
+    return replace(base, **vals)
+
+
+def _prepared(rows: Iterable[dict[str, str]], catalog: Catalog, engine: str) -> list[tuple[
+    object, int, float, float, float, float
+]]:
+    out: list[tuple[object, int, float, float, float, float]] = []
+    for r in rows:
+        if (r.get("backend") or "").strip().lower() != engine or r.get("mode", "agg") != "agg":
+            continue
+        try:
+            dep = deployment_for_row(r, catalog)
+            c = int(float(r["batch_size"]))
+            isl, osl = float(r["isl"]), float(r["osl"])
+            ttft, tpot = float(r["silicon_ttft_ms"]) / 1e3, float(r["silicon_tpot_ms"]) / 1e3
+        except (LookupError, KeyError, ValueError):
+            continue
+        if c >= 1 and ttft > 0 and tpot > 0 and dep.max_concurrency(isl, osl) >= 1:
+            out.append((dep, c, isl, osl, ttft, tpot))
+    return out
+
+
+def fit_engine_coefficients(
+    rows: Sequence[dict[str, str]],
+    catalog: Catalog,
+    engine: str,
+    start: EngineCoefficients | None = None,
+    ttft_weight: float = 0.5,
+) -> tuple[EngineCoefficients, int]:
+    """Fit one engine's coefficients to measured rows; returns (coefficients, rows used).
+
+    Parameters
+    ----------
+    rows
+        Serving-sample style rows (dicts of CSV strings); rows of other engines are ignored.
+    catalog
+        Catalog for accelerator (and model) records.
+    engine
+        "vllm", "sglang" or "trtllm".
+    start
+        Starting point (default: shipped coefficients).
+    ttft_weight
+        Weight of the TTFT residuals relative to TPOT [-] (TTFT is noisier in closed loops).
+    """
+    if engine not in ENGINES:
+        raise InputError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    base = start or DEFAULT_COEFFICIENTS[engine]
+    data = _prepared(rows, catalog, engine)
+    if len(data) < len(FITTED):
+        return base, len(data)
+
+    def resid(x: np.ndarray) -> np.ndarray:
+        coef = _coef(base, x)
+        out = np.empty(2 * len(data))
+        for i, (dep, c, isl, osl, ttft, tpot) in enumerate(data):
+            st = dep.with_coefficients(coef).steady_state(c, isl, osl)  # type: ignore[attr-defined]
+            out[2 * i] = math.log(st.tpot_s / tpot)
+            out[2 * i + 1] = ttft_weight * math.log(st.ttft_s / ttft)
+        return out
+
+    x0 = np.clip(_vector(base), _LO + 1e-9, _HI - 1e-9)
+    sol = least_squares(resid, x0, bounds=(_LO, _HI), loss="soft_l1", f_scale=0.1, max_nfev=200)
+    return _coef(base, sol.x), len(data)
+
+
+def fit_all(
+    rows: Sequence[dict[str, str]], catalog: Catalog
+) -> dict[str, tuple[EngineCoefficients, int]]:
+    """:func:`fit_engine_coefficients` for every engine present in ``rows``."""
+    engines = sorted({(r.get("backend") or "").strip().lower() for r in rows} & set(ENGINES))
+    return {e: fit_engine_coefficients(rows, catalog, e) for e in engines}
+
+
+def save_coefficients(coefs: dict[str, EngineCoefficients], path: str | Path) -> None:
+    """Write coefficients as YAML ``{engine: {field: value}}``."""
+    data = {e: asdict(c) for e, c in coefs.items()}
+    Path(path).write_text(yaml.safe_dump(data, sort_keys=True), encoding="utf-8")
+
+
+def load_coefficients(path: str | Path) -> dict[str, EngineCoefficients]:
+    """Read coefficients written by :func:`save_coefficients` (missing fields: defaults)."""
+    p = Path(path)
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(f"{p}: cannot read calibration file: {exc}") from None
+    if not isinstance(raw, dict):
+        raise InputError(f"{p}: expected a mapping engine → coefficients")
+    names = {f.name for f in fields(EngineCoefficients)}
+    out: dict[str, EngineCoefficients] = {}
+    for engine, vals in raw.items():
+        if engine not in ENGINES or not isinstance(vals, dict):
+            raise InputError(f"{p}: {engine!r}: expected one of {', '.join(ENGINES)} → mapping")
+        unknown = set(vals) - names
+        if unknown:
+            raise InputError(f"{p}: {engine}: unknown coefficients {sorted(unknown)}")
+        out[engine] = replace(DEFAULT_COEFFICIENTS[engine], **vals)
+    return out

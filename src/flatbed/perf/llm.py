@@ -1,0 +1,608 @@
+"""LLM serving performance: engine iteration time, KV capacity and closed-loop steady state.
+
+The model is a roofline over one continuous-batching engine iteration (the pattern of BLIS'
+``roofline`` model and LLMCompass; see ``docs/research/llm_simulators.md`` §2.3, §9):
+
+* **Work per GPU** is derived from the architecture (:class:`~flatbed.catalog.records.ModelArch`)
+  and the sharding (tensor ``tp``, attention data parallel ``dp_attention``, expert ``ep`` and
+  pipeline ``pp`` parallelism):
+
+  - weight bytes read once per iteration — attention, dense FFN, LM head, and for a
+    mixture-of-experts the *expected number of distinct experts the iteration's tokens touch*,
+    ``E·(1−(1−k/E)^T)`` for ``T`` tokens routed to ``k`` of ``E`` experts (uniform routing);
+  - KV-cache bytes read by decode attention (GQA: ``2·kv_heads·head_dim`` values per token and
+    layer, split over ``tp``; MLA: ``kv_lora_rank + qk_rope_head_dim``, replicated over ``tp``;
+    sliding-window layers read at most ``sliding_window`` tokens);
+  - matrix FLOPs ``2·T·active parameters`` and attention FLOPs ``4·heads·head_dim`` per
+    (query, key) pair (Kaplan et al. 2020, arXiv:2001.08361, Table 1).
+
+* **Time** is ``max``-like combination of compute time (FLOPs over datasheet peak at the
+  compute precision times an achieved fraction ``eta_gemm``/``eta_attn``) and memory time (bytes
+  over datasheet bandwidth times ``eta_mem``), plus tensor-parallel all-reduce and expert-parallel
+  all-to-all over the scale-up link (ring all-reduce moves ``2(p−1)/p`` of the message, Patarasuk &
+  Yuan 2009), plus fixed per-iteration and per-layer overheads (scheduler, sampling, kernel launch).
+
+* **Steady state** of the closed loop the serving sample measured (``../shared/validation``):
+  ``C`` requests always in flight with equal ``isl``/``osl``. Completions happen at iteration
+  boundaries, so replacement requests arrive in groups and are prefilled together in a "heavy"
+  iteration of up to the engine's token budget; the other iterations are pure decode. TPOT is the
+  mean iteration time a decoding request sees; TTFT is the iteration it arrives during plus its
+  own prefill iteration(s); throughput follows from Little's law.
+
+All coefficients are in :class:`EngineCoefficients` (per engine, fitted on Hopper rows of the
+serving sample only, see :mod:`flatbed.perf.calibration` and ``docs/performance_model.md``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+
+from flatbed.catalog.records import Accelerator, ModelArch
+
+BYTES_PER_VALUE: dict[str, float] = {
+    "fp32": 4.0,
+    "tf32": 4.0,
+    "bf16": 2.0,
+    "fp16": 2.0,
+    "fp8": 1.0,
+    "int8": 1.0,
+    # NVFP4: 4-bit E2M1 values plus one FP8 scale per 16 values = 4.5 bits (NVIDIA, "Introducing
+    # NVFP4", developer.nvidia.com/blog, 2025-06). MXFP4 (gpt-oss) is 4.25 bits; NVFP4's 4.5 used.
+    "fp4": 0.5625,
+    # INT4 weight-only with one BF16 scale per 128-value group = 4.125 bits (AWQ/GPTQ default).
+    "int4": 0.515625,
+}
+"""Storage bytes per value of each precision [B], including block-scale overhead."""
+
+ENGINES = ("vllm", "sglang", "trtllm")
+
+
+@dataclass(frozen=True)
+class EngineCoefficients:
+    """Achieved-efficiency coefficients of one serving engine (all dimensionless or seconds).
+
+    Attributes
+    ----------
+    eta_gemm : float
+        Achieved fraction of datasheet dense peak for the matrix multiplies [-].
+    eta_attn : float
+        Achieved fraction of datasheet BF16 peak for attention score/value products [-].
+    eta_mem : float
+        Achieved fraction of datasheet memory bandwidth for weight and KV streaming [-].
+    t_iter_s : float
+        Fixed time per engine iteration: scheduling, sampling, host-device sync [s].
+    t_layer_s : float
+        Fixed time per transformer layer per iteration (kernel launch/tail effects) [s].
+    t_moe_layer_s : float
+        Extra fixed time per mixture-of-experts layer per iteration (routing, token
+        permutation, grouped-GEMM launch) [s].
+    eta_kv : float
+        Achieved fraction of datasheet memory bandwidth for reading the paged KV cache in
+        decode attention (scattered blocks, per-head reductions) [-].
+    t_seq_s : float
+        Host time per scheduled sequence per iteration (scheduling, sampling, detokenizing,
+        streaming) [s].
+    wave_weight : float
+        Share of requests whose TTFT is that of a synchronised wave rather than of
+        desynchronised arrivals [-]; ``1/K`` for a run of ``K`` requests per client whose first
+        round starts together (prior :data:`REQUESTS_PER_CLIENT`).
+    t_ttft_s : float
+        Fixed extra time to first token: HTTP, tokenization, request admission [s].
+    token_budget : int
+        Maximum tokens one iteration schedules (vLLM ``max_num_batched_tokens``, TRT-LLM
+        ``max_num_tokens``, SGLang ``chunked_prefill_size``) [tokens].
+    mixed_batches : bool
+        True when prefill chunks ride in the same iteration as decodes (vLLM V1 chunked
+        prefill, TRT-LLM in-flight batching); False when prefill runs as its own batch
+        (SGLang's default scheduler).
+    """
+
+    eta_gemm: float
+    eta_attn: float
+    eta_mem: float
+    t_iter_s: float
+    t_layer_s: float
+    t_ttft_s: float
+    t_moe_layer_s: float = 0.0
+    eta_kv: float = 0.6
+    t_seq_s: float = 2e-5
+    wave_weight: float = 0.1
+    token_budget: int = 8192
+    mixed_batches: bool = True
+
+
+LINK_EFFICIENCY = 0.7
+"""Achieved fraction of the datasheet scale-up link bandwidth for all-reduce/all-to-all [-].
+
+Estimate: NCCL all-reduce bus bandwidth on 8×H100 NVLink4 is about 360–480 GB/s per direction of
+the 450 GB/s datasheet figure (NVIDIA nccl-tests results quoted in NVIDIA's "NVLink and NVSwitch"
+page, 2024) — 0.7 is a round value within that range, for messages of the decode size."""
+
+COLLECTIVE_LATENCY_S = 8e-6
+"""Latency of one small collective over NVLink [s]. Estimate: NCCL/custom all-reduce of a few
+hundred kB on 8×H100 takes about 6–12 µs (vLLM custom all-reduce PR #2192 benchmarks, 2024)."""
+
+REQUESTS_PER_CLIENT = 10.0
+"""Requests each client sends in one measured closed-loop run [-]. Estimate: the common
+genai-perf/aiperf recipe ``--request-count concurrency×10`` after a separate warm-up (e.g. the
+DeepSeek-R1 GenAI-Perf examples in BennielAllan/benchmark); only the first of them starts in a
+synchronised wave."""
+
+MEMORY_UTILIZATION = 0.9
+"""Fraction of device memory the engine may use (vLLM ``gpu_memory_utilization`` default 0.9)."""
+
+ACTIVATION_RESERVE_GB = 2.0
+"""Per-GPU memory kept for activations, CUDA graphs and workspace [GB]. Estimate from vLLM's
+profiling run logs, which reserve about 1–3 GB on H100 for 8B–70B models."""
+
+ROOFLINE_SHARPNESS = 4.0
+"""Exponent ``n`` of the smooth roofline ``(t_c^n + t_m^n)^(1/n)`` [-]: n→∞ is the hard
+``max``; 4 rounds the ridge point by 19% where compute and memory time are equal, as kernels that
+neither saturate bandwidth nor tensor cores do (Williams et al. 2009 roofline; value chosen, not
+fitted)."""
+
+# Fitted on Hopper (h100_sxm, h200_sxm) agg rows of the serving sample only; see
+# flatbed.perf.calibration.fit_engine_coefficients and docs/performance_model.md.
+DEFAULT_COEFFICIENTS: dict[str, EngineCoefficients] = {
+    # 560 vLLM rows (v0.11–0.18) on H100/H200
+    "vllm": EngineCoefficients(
+        eta_gemm=0.90, eta_attn=0.151, eta_mem=0.676, eta_kv=0.806, t_iter_s=1e-7,
+        t_layer_s=4.48e-5, t_moe_layer_s=5.18e-5, t_seq_s=1e-8, t_ttft_s=0.0576,
+        wave_weight=0.163,
+    ),
+    # 274 SGLang rows (v0.5.1–0.5.9) on H100/H200
+    "sglang": EngineCoefficients(
+        eta_gemm=0.90, eta_attn=0.90, eta_mem=0.95, eta_kv=0.735, t_iter_s=1.0e-3,
+        t_layer_s=1e-8, t_moe_layer_s=1.10e-4, t_seq_s=2.25e-5, t_ttft_s=0.193,
+        wave_weight=0.864, mixed_batches=False,
+    ),
+    # 746 TensorRT-LLM rows (v1.0–1.3) on H100/H200
+    "trtllm": EngineCoefficients(
+        eta_gemm=0.66, eta_attn=0.208, eta_mem=0.95, eta_kv=0.95, t_iter_s=6.3e-5,
+        t_layer_s=4.22e-5, t_moe_layer_s=5.93e-5, t_seq_s=4.5e-5, t_ttft_s=0.132,
+        wave_weight=0.146,
+    ),
+}
+
+
+def bytes_per_value(precision: str) -> float:
+    """Storage size of one value in ``precision`` [B]."""
+    try:
+        return BYTES_PER_VALUE[precision]
+    except KeyError:
+        raise ValueError(
+            f"unknown precision {precision!r}; expected one of {', '.join(BYTES_PER_VALUE)}"
+        ) from None
+
+
+def compute_precision(accel: Accelerator, precision: str) -> str:
+    """Precision the tensor cores run at for weights stored in ``precision``.
+
+    FP8/INT8/FP4 run natively where the datasheet lists a peak for them; otherwise (FP4 on
+    Hopper, INT4 weight-only everywhere) weights are dequantized and multiplied in BF16, as the
+    Marlin/W4A16 kernels do.
+    """
+    peaks = accel.peak_dense_tflops
+    if precision in ("fp8", "int8", "fp4") and precision in peaks:
+        return precision
+    for p in ("bf16", "fp16"):
+        if p in peaks:
+            return p
+    return str(max(peaks, key=lambda k: peaks[k]))
+
+
+@dataclass(frozen=True)
+class ArchShapes:
+    """Per-layer parameter and KV sizes derived from a :class:`ModelArch` (counts, not bytes)."""
+
+    attn_params: float
+    dense_ffn_params: float
+    expert_params: float
+    layers: int
+    dense_layers: int
+    moe_layers: int
+    experts: int
+    topk: int
+    shared: int
+    lm_head_params: float
+    kv_values_per_token_layer: float
+    kv_split_by_tp: bool
+    kv_heads: int
+    attn_flops_per_pair: float
+    full_attn_layers: float
+    window_layers: float
+    window: int
+    heads: int
+
+    @staticmethod
+    def of(arch: ModelArch) -> ArchShapes:
+        h = arch.hidden_size
+        heads = arch.heads
+        if arch.uses_mla:
+            rope, nope = arch.qk_rope_head_dim, arch.qk_nope_head_dim
+            v_dim = arch.v_head_dim or nope
+            q_in = (
+                h * arch.q_lora_rank + arch.q_lora_rank * heads * (nope + rope)
+                if arch.q_lora_rank
+                else h * heads * (nope + rope)
+            )
+            attn = q_in + h * (arch.kv_lora_rank + rope)
+            attn += arch.kv_lora_rank * heads * (nope + v_dim) + heads * v_dim * h
+            kv_vals = float(arch.kv_lora_rank + rope)
+            # absorbed MLA decode: scores over (kv_lora+rope), values over kv_lora, per head
+            pair_flops = 2.0 * heads * (arch.kv_lora_rank + rope) + 2.0 * heads * arch.kv_lora_rank
+            split = False
+        else:
+            hd = arch.head_dim
+            attn = h * hd * (heads + 2 * arch.kv_heads) + heads * hd * h
+            kv_vals = 2.0 * arch.kv_heads * hd
+            pair_flops = 4.0 * heads * hd
+            split = True
+        mats = 3 if arch.gated_ffn else 2
+        moe_layers = arch.layers - arch.dense_layers if arch.is_moe else 0
+        dense_layers = arch.layers - moe_layers
+        win_frac = arch.sliding_layers_fraction if arch.sliding_window else 0.0
+        return ArchShapes(
+            attn_params=float(attn),
+            dense_ffn_params=float(mats * h * arch.ffn_size),
+            expert_params=float(mats * h * (arch.moe_ffn_size or arch.ffn_size)),
+            layers=arch.layers,
+            dense_layers=dense_layers,
+            moe_layers=moe_layers,
+            experts=arch.experts,
+            topk=arch.experts_per_token,
+            shared=arch.shared_experts,
+            lm_head_params=float(arch.vocab_size * h),
+            kv_values_per_token_layer=kv_vals,
+            kv_split_by_tp=split,
+            kv_heads=arch.kv_heads,
+            attn_flops_per_pair=pair_flops,
+            full_attn_layers=arch.layers * (1.0 - win_frac),
+            window_layers=arch.layers * win_frac,
+            window=arch.sliding_window,
+            heads=heads,
+        )
+
+
+def experts_touched_fraction(tokens: float, experts: int, topk: int) -> float:
+    """Expected fraction of ``experts`` that at least one of ``tokens`` tokens is routed to [-].
+
+    Uniform, independent routing of each token to ``topk`` of ``experts``: each expert is missed
+    by one token with probability ``1 − topk/experts``, so it is touched with probability
+    ``1 − (1 − topk/experts)^tokens``.
+    """
+    if experts <= 0 or tokens <= 0:
+        return 0.0
+    p = min(1.0, topk / experts)
+    if p >= 1.0:
+        return 1.0
+    return 1.0 - math.exp(tokens * math.log1p(-p))
+
+
+@dataclass(frozen=True)
+class SteadyState:
+    """Closed-loop steady state at a fixed number of requests in flight."""
+
+    concurrency: int
+    ttft_s: float
+    tpot_s: float
+    output_tokens_per_s: float
+    requests_per_s: float
+    decode_iteration_s: float
+    prefill_iteration_s: float
+
+
+@dataclass(frozen=True)
+class LLMDeployment:
+    """One serving replica of an LLM on ``tp·dp_attention·pp`` accelerators.
+
+    Parameters
+    ----------
+    arch, accel
+        Catalog records of the model and the accelerator.
+    precision
+        Weight (and activation, where the hardware supports it) precision.
+    kv_precision
+        KV-cache precision.
+    tp, pp
+        Tensor- and pipeline-parallel degree.
+    ep
+        Expert-parallel degree (experts are split over ``ep`` GPUs, each expert over
+        ``moe_tp = tp·dp_attention/ep``).
+    dp_attention
+        Attention data parallelism (DeepSeek/SGLang "DP attention"): attention replicated
+        ``dp_attention`` times, each with ``tp`` GPUs and its own share of the sequences.
+    engine
+        "vllm", "sglang" or "trtllm" (selects :class:`EngineCoefficients`).
+    coefficients
+        Override the engine's fitted coefficients (e.g. from ``flatbed calibrate``).
+    """
+
+    arch: ModelArch
+    accel: Accelerator
+    precision: str = "bf16"
+    kv_precision: str = "bf16"
+    tp: int = 1
+    pp: int = 1
+    ep: int = 1
+    dp_attention: int = 1
+    engine: str = "vllm"
+    coefficients: EngineCoefficients | None = None
+    _shapes: ArchShapes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in ("tp", "pp", "ep", "dp_attention"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be ≥ 1")
+        bytes_per_value(self.precision)
+        bytes_per_value(self.kv_precision)
+        if self.engine not in ENGINES and self.coefficients is None:
+            raise ValueError(f"unknown engine {self.engine!r}; expected one of {ENGINES}")
+        object.__setattr__(self, "_shapes", ArchShapes.of(self.arch))
+
+    # ---- sizes ---------------------------------------------------------------------------
+    @property
+    def gpus(self) -> int:
+        """Accelerators in the replica (``tp·dp_attention·pp``)."""
+        return self.tp * self.dp_attention * self.pp
+
+    @property
+    def coef(self) -> EngineCoefficients:
+        """The coefficients in force."""
+        return self.coefficients or DEFAULT_COEFFICIENTS[self.engine]
+
+    @property
+    def moe_tp(self) -> float:
+        """Tensor-parallel split of each expert (``tp·dp_attention/ep``, at least 1)."""
+        return max(1.0, self.tp * self.dp_attention / self.ep)
+
+    @cached_property
+    def _kv_bytes_per_token_gpu(self) -> float:
+        """KV-cache bytes one token occupies on one GPU, summed over its layers [B]."""
+        s = self._shapes
+        vals = s.kv_values_per_token_layer
+        if s.kv_split_by_tp:
+            vals = vals * max(1, math.ceil(s.kv_heads / self.tp)) / s.kv_heads
+        layers = s.layers / self.pp
+        return vals * layers * bytes_per_value(self.kv_precision)
+
+    def weight_bytes_per_gpu(self) -> float:
+        """Weights resident on one GPU [B] (largest shard: attention/dense over ``tp``, experts
+        over ``ep·moe_tp``, embedding and LM head over ``tp``)."""
+        s = self._shapes
+        b = bytes_per_value(self.precision)
+        dense = (s.layers * s.attn_params + s.dense_layers * s.dense_ffn_params) / self.tp
+        dense += s.moe_layers * s.shared * s.expert_params / self.tp
+        experts = s.moe_layers * s.experts * s.expert_params / (self.ep * self.moe_tp)
+        # embedding table and LM head stay in 16-bit in every quantized checkpoint
+        embed = 2 * s.lm_head_params / self.tp * 2.0
+        return (dense + experts) / self.pp * b + embed
+
+    def kv_capacity_tokens(self) -> int:
+        """KV-cache tokens that fit in one replica after weights and activation reserve."""
+        free = (
+            self.accel.memory_gb * MEMORY_UTILIZATION - ACTIVATION_RESERVE_GB
+        ) * 1e9 - self.weight_bytes_per_gpu()
+        if free <= 0:
+            return 0
+        return int(free / self._kv_bytes_per_token_gpu) * self.dp_attention
+
+    def max_concurrency(self, isl: float, osl: float) -> int:
+        """Requests of ``isl + osl`` tokens whose whole KV cache fits at once."""
+        per = self._shape_ctx(isl + osl)
+        return int(self.kv_capacity_tokens() // per) if per > 0 else 0
+
+    def _shape_ctx(self, tokens: float) -> float:
+        s = self._shapes
+        if s.window and s.window_layers:
+            full = s.full_attn_layers / s.layers
+            return full * tokens + (1 - full) * min(tokens, s.window)
+        return tokens
+
+    # ---- one iteration -------------------------------------------------------------------
+    def iteration_time_s(
+        self,
+        prefill_tokens: float,
+        decode_seqs: float,
+        context_tokens: float,
+        prefill_pairs: float | None = None,
+        prefill_seqs: float = 1.0,
+    ) -> float:
+        """Time of one continuous-batching iteration [s].
+
+        Parameters
+        ----------
+        prefill_tokens
+            New prompt tokens prefilled this iteration (over the whole replica) [tokens].
+        decode_seqs
+            Sequences that each decode one token this iteration [-].
+        context_tokens
+            KV context those decoding sequences hold, summed [tokens].
+        prefill_pairs
+            (query, key) pairs the prefill attention computes; default
+            ``prefill_tokens²/2`` (one causal prompt with no cached prefix).
+        prefill_seqs
+            Prompts the prefill tokens belong to (their last tokens get logits) [-].
+        """
+        if prefill_tokens < 0 or decode_seqs < 0 or context_tokens < 0:
+            raise ValueError("token and sequence counts must be non-negative")
+        c = self.coef
+        s = self._shapes
+        acc = self.accel
+        tokens = prefill_tokens + decode_seqs
+        if tokens <= 0:
+            return 0.0
+        if prefill_pairs is None:
+            prefill_pairs = prefill_tokens * prefill_tokens / 2.0
+        wb = bytes_per_value(self.precision)
+        tp, dp, pp = self.tp, self.dp_attention, self.pp
+        layers_stage = s.layers / pp
+
+        # --- memory traffic per GPU [B]
+        w_attn = s.layers * s.attn_params / tp
+        w_dense = s.dense_layers * s.dense_ffn_params / tp
+        w_shared = s.moe_layers * s.shared * s.expert_params / tp
+        local_experts = s.experts / self.ep
+        frac = experts_touched_fraction(tokens, s.experts, s.topk)
+        w_experts = s.moe_layers * local_experts * frac * s.expert_params / self.moe_tp
+        weight_bytes = (w_attn + w_dense + w_shared + w_experts) / pp * wb
+        weight_bytes += s.lm_head_params / tp * 2.0  # LM head in BF16
+        ctx_eff = self._shape_ctx_total(decode_seqs, context_tokens)
+        kv_bytes = ctx_eff * self._kv_bytes_per_token_gpu / dp
+        kv_bytes += prefill_tokens * self._kv_bytes_per_token_gpu / dp  # KV written by prefill
+
+        # --- FLOPs per GPU
+        lin = (
+            s.layers * s.attn_params / tp * tokens / dp
+            + s.dense_layers * s.dense_ffn_params / tp * tokens / dp
+            + s.moe_layers * s.shared * s.expert_params / tp * tokens / dp
+            + s.moe_layers * s.topk * s.expert_params * tokens / (self.ep * self.moe_tp)
+        )
+        logits = (decode_seqs + prefill_seqs) * s.lm_head_params / tp / dp
+        gemm_flops = 2.0 * (lin / pp + logits)
+        attn_pairs = ctx_eff + self._shape_pairs(prefill_pairs, prefill_tokens)
+        heads_share = max(1.0, s.heads / tp) / s.heads
+        attn_flops = s.attn_flops_per_pair * heads_share * attn_pairs * s.layers / pp / dp
+
+        peak = acc.peak_dense_tflops
+        p_gemm = peak[compute_precision(acc, self.precision)] * 1e12  # type: ignore[index]
+        p_attn = peak.get("bf16", p_gemm / 1e12) * 1e12
+        t_compute = gemm_flops / (p_gemm * c.eta_gemm) + attn_flops / (p_attn * c.eta_attn)
+        bw = acc.memory_bandwidth_tb_per_s * 1e12
+        t_memory = weight_bytes / (bw * c.eta_mem) + kv_bytes / (bw * c.eta_kv)
+        n = ROOFLINE_SHARPNESS
+        t_gpu = (t_compute**n + t_memory**n) ** (1.0 / n)
+
+        # --- communication over the scale-up link
+        link = acc.interconnect_gb_per_s / 2.0 * 1e9 * LINK_EFFICIENCY  # one direction
+        act_bytes = 2.0  # BF16 activations
+        t_comm = 0.0
+        if tp > 1:
+            msg = tokens / dp * self.arch.hidden_size * act_bytes
+            per = COLLECTIVE_LATENCY_S + 2.0 * (tp - 1) / tp * msg / link
+            t_comm += 2.0 * layers_stage * per
+        if self.ep > 1 and s.moe_layers:
+            msg = tokens / dp * s.topk * self.arch.hidden_size * act_bytes
+            per = 2.0 * (COLLECTIVE_LATENCY_S + (self.ep - 1) / self.ep * msg / self.ep / link)
+            t_comm += s.moe_layers / pp * per
+        if pp > 1:
+            t_comm += (pp - 1) * (
+                COLLECTIVE_LATENCY_S + tokens * self.arch.hidden_size * act_bytes / link
+            )
+        stage = t_gpu + c.t_layer_s * layers_stage + c.t_moe_layer_s * s.moe_layers / pp
+        return float(c.t_iter_s + c.t_seq_s * (decode_seqs + prefill_seqs) + stage * pp + t_comm)
+
+    def _shape_ctx_total(self, seqs: float, context_tokens: float) -> float:
+        """Context tokens decode attention reads, sliding layers capped at the window."""
+        s = self._shapes
+        if not (s.window and s.window_layers) or seqs <= 0:
+            return context_tokens
+        full = s.full_attn_layers / s.layers
+        per = context_tokens / seqs
+        return seqs * (full * per + (1 - full) * min(per, s.window))
+
+    def _shape_pairs(self, pairs: float, prefill_tokens: float) -> float:
+        s = self._shapes
+        if not (s.window and s.window_layers):
+            return pairs
+        full = s.full_attn_layers / s.layers
+        return full * pairs + (1 - full) * min(pairs, prefill_tokens * s.window)
+
+    # ---- closed loop ---------------------------------------------------------------------
+    def decode_step_time_s(self, batch: float, context_tokens_per_seq: float) -> float:
+        """Pure-decode iteration for ``batch`` sequences of ``context_tokens_per_seq`` [s]."""
+        return self.iteration_time_s(0.0, batch, batch * context_tokens_per_seq, prefill_seqs=0)
+
+    def prefill_time_s(self, prompt_tokens: float, prompts: float = 1.0) -> float:
+        """Prefill-only iteration for ``prompts`` prompts of ``prompt_tokens`` each [s]."""
+        return self.iteration_time_s(
+            prompts * prompt_tokens, 0.0, 0.0,
+            prefill_pairs=prompts * prompt_tokens**2 / 2.0, prefill_seqs=prompts,
+        )
+
+    def steady_state(self, concurrency: int, isl: float, osl: float) -> SteadyState:
+        """Closed-loop steady state with ``concurrency`` requests always in flight.
+
+        The benchmark client keeps ``C`` requests in flight; after its warm-up, the measured
+        run starts all ``C`` at once (a synchronised first wave) and then replaces each
+        finished request at once (desynchronised arrivals thereafter).
+
+        * Sequences beyond the KV capacity (:meth:`max_concurrency`) wait for a slot.
+        * Steady phase: each arrival's prompt (chunked over ``⌈isl/budget⌉`` iterations when
+          longer than the token budget) rides in a "heavy" iteration; per request lifetime the
+          engine runs ``C`` such prompt iterations and ``osl − 1`` decode iterations. With
+          mixed batches (vLLM, TRT-LLM) a heavy iteration also decodes the others; without
+          (SGLang) it stalls them. TPOT is the mean iteration time a decoding request sees.
+          TTFT = the iteration in progress at arrival + an M/D/1 wait for earlier prompts
+          (Kleinrock 1975, ``W = ρS/(2(1−ρ))``) + its own prompt iteration(s) + ``t_ttft_s``.
+        * First wave: ``C·isl`` prompt tokens prefilled at the token budget per iteration;
+          request ``j`` gets its first token after ``⌈j·isl/budget⌉`` iterations.
+        * Reported TTFT mixes the first wave and the steady phase with weights ``1 : K−1``,
+          ``K =`` :data:`REQUESTS_PER_CLIENT`. Throughput by Little's law.
+        """
+        if concurrency < 1 or isl < 1 or osl < 1:
+            raise ValueError("concurrency, isl and osl must be ≥ 1")
+        c = self.coef
+        # desynchronised sequences hold isl + osl/2 tokens on average; engines allocate KV
+        # blocks on demand, so that (not the worst case) bounds the steady batch
+        avg_tokens = self._shape_ctx(isl + osl / 2.0)
+        cap = int(self.kv_capacity_tokens() // avg_tokens) if avg_tokens > 0 else 0
+        cc = float(min(concurrency, max(cap, 1)))
+        budget = float(c.token_budget)
+        chunks = max(1, math.ceil(isl / budget))
+        p_heavy = isl / chunks
+        pairs = p_heavy * (isl / 2.0)  # mean chunk: its own tokens plus earlier chunks
+        n_dec = max(osl - 1.0, 1.0)
+        ctx = isl + osl / 2.0
+        t_light = self.iteration_time_s(0.0, cc, cc * ctx, prefill_seqs=0.0)
+        t_pf_only = self.iteration_time_s(p_heavy, 0.0, 0.0, pairs, 1.0 / chunks)
+        if c.mixed_batches:
+            d = max(cc - 1.0, 0.0)
+            t_heavy = self.iteration_time_s(p_heavy, d, d * ctx, pairs, 1.0 / chunks)
+        else:
+            t_heavy = t_pf_only
+        h = cc * chunks  # prompt iterations per request lifetime
+        others = max(h - chunks, 0.0)
+        saturated_wait = 0.0
+        if c.mixed_batches:
+            if others <= n_dec:
+                tpot = (others * t_heavy + (n_dec - others) * t_light) / n_dec
+            else:  # prompt-bound: every iteration carries a prompt, the rest queue
+                tpot = t_heavy
+                saturated_wait = (others - n_dec) * t_heavy
+        else:
+            tpot = (n_dec * t_light + others * t_heavy) / n_dec
+        life = chunks * t_heavy + n_dec * tpot
+        lam = cc / life
+        rho = min(lam * chunks * t_pf_only, 0.95)
+        queue = rho * chunks * t_heavy / (2.0 * (1.0 - rho))
+        ttft_steady = c.t_ttft_s + tpot + queue + chunks * t_heavy + saturated_wait
+        # synchronised first wave
+        wave_tokens = cc * isl
+        n_wave = max(1.0, math.ceil(wave_tokens / budget))
+        per_iter = wave_tokens / n_wave
+        t_wave_iter = self.iteration_time_s(
+            per_iter, 0.0, 0.0, per_iter * isl / 2.0, per_iter / isl
+        )
+        ttft_wave = c.t_ttft_s + (n_wave + 1.0) / 2.0 * t_wave_iter
+        w = c.wave_weight
+        ttft = w * ttft_wave + (1.0 - w) * ttft_steady
+        life_s = ttft_steady + n_dec * tpot
+        rps = cc / life_s
+        if concurrency > cc:  # requests waiting for KV space
+            ttft += (concurrency / cc - 1.0) * life_s
+        return SteadyState(
+            concurrency=concurrency,
+            ttft_s=ttft,
+            tpot_s=tpot,
+            output_tokens_per_s=rps * osl,
+            requests_per_s=rps,
+            decode_iteration_s=t_light,
+            prefill_iteration_s=t_heavy,
+        )
+
+    def with_coefficients(self, coefficients: EngineCoefficients) -> LLMDeployment:
+        """Copy using ``coefficients``."""
+        return replace(self, coefficients=coefficients)

@@ -1,0 +1,166 @@
+"""Predict rows of the aiconfigurator serving sample (``serving_silicon_sample.csv``).
+
+Each ``agg`` row is turned into an :class:`~flatbed.perf.llm.LLMDeployment` (model from its
+Hugging Face id, accelerator from ``system``, precision and parallelism from the row) and its
+closed-loop :meth:`~flatbed.perf.llm.LLMDeployment.steady_state` at ``batch_size`` requests in
+flight gives the predicted mean TTFT and TPOT. ``disagg`` rows are predicted from their decode
+worker's steady state (TPOT) and prefill worker's prompt time (TTFT).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flatbed.catalog.loader import Catalog
+from flatbed.catalog.records import Accelerator
+from flatbed.errors import InputError
+from flatbed.perf.llm import ENGINES, EngineCoefficients, LLMDeployment
+from flatbed.perf.reference_models import arch_for
+
+SERVING_COLUMNS = ("model_path", "system", "backend", "isl", "osl", "batch_size", "silicon_ttft_ms")
+
+
+@dataclass(frozen=True)
+class ServingPrediction:
+    """Predicted and measured mean TTFT/TPOT for one row [ms]."""
+
+    ttft_ms: float
+    tpot_ms: float
+    measured_ttft_ms: float | None
+    measured_tpot_ms: float | None
+
+
+def _int(row: dict[str, str], key: str, default: int = 1) -> int:
+    v = (row.get(key) or "").strip()
+    try:
+        n = int(float(v))
+    except ValueError:
+        return default
+    return n if n > 0 else default
+
+
+def _float(row: dict[str, str], key: str) -> float | None:
+    v = (row.get(key) or "").strip()
+    try:
+        x = float(v)
+    except ValueError:
+        return None
+    return x if x > 0 else None
+
+
+def precision_of(row: dict[str, str]) -> str:
+    """Weight precision of a row: ``precision`` column, else the GEMM quant mode, else BF16."""
+    p = (row.get("precision") or "").strip().lower()
+    if p in ("fp8", "fp4", "int4", "int8", "bf16", "fp16"):
+        return p
+    g = (row.get("gemm_quant_mode") or "").lower()
+    if "fp8" in g:
+        return "fp8"
+    if "fp4" in g:
+        return "fp4"
+    if "int4" in g:
+        return "int4"
+    return "bf16"
+
+
+def kv_precision_of(engine: str, precision: str) -> str:
+    """KV-cache precision an engine uses by default for a weight precision.
+
+    TRT-LLM's quantized checkpoints (ModelOpt FP8/NVFP4 recipes) quantize the KV cache to FP8;
+    vLLM and SGLang keep ``kv_cache_dtype=auto`` (the activation dtype, BF16) unless told.
+    """
+    if engine == "trtllm" and precision in ("fp8", "fp4"):
+        return "fp8"
+    return "bf16"
+
+
+def deployment_for_row(
+    row: dict[str, str],
+    catalog: Catalog,
+    coefficients: dict[str, EngineCoefficients] | None = None,
+    prefix: str = "",
+) -> LLMDeployment:
+    """Build the deployment a serving-sample row ran (``prefix`` "prefill_"/"decode_" for disagg).
+
+    Raises
+    ------
+    LookupError
+        With a short reason when the row's model, system or engine is unknown.
+    """
+    model = (row.get("model_path") or "").strip()
+    arch = arch_for(model, catalog)
+    if arch is None:
+        raise LookupError(f"unknown model {model}")
+    system = (row.get("system") or "").strip()
+    try:
+        accel = catalog.get("accelerators", system, Accelerator)
+    except InputError:
+        raise LookupError(f"unknown system {system}") from None
+    engine = (row.get("backend") or "").strip().lower()
+    if engine not in ENGINES:
+        raise LookupError(f"unknown engine {engine}")
+    tp = _int(row, prefix + "tp_size")
+    pp = _int(row, prefix + "pp_size")
+    adp = _int(row, prefix + "attention_dp_size")
+    ep = _int(row, prefix + "moe_ep_size")
+    if not arch.is_moe:
+        ep = 1
+    coef = (coefficients or {}).get(engine)
+    precision = precision_of(row)
+    return LLMDeployment(
+        arch=arch, accel=accel, precision=precision,
+        kv_precision=kv_precision_of(engine, precision),
+        tp=tp, pp=pp, ep=min(ep, tp * adp), dp_attention=adp, engine=engine,
+        coefficients=coef,
+    )
+
+
+def predict_serving_row(
+    row: dict[str, str],
+    catalog: Catalog,
+    coefficients: dict[str, EngineCoefficients] | None = None,
+) -> ServingPrediction:
+    """Predicted mean TTFT and TPOT of one serving-sample row [ms].
+
+    Raises
+    ------
+    LookupError
+        With the reason the row cannot be predicted.
+    """
+    isl = _float(row, "isl")
+    osl = _float(row, "osl")
+    if isl is None or osl is None:
+        raise LookupError("missing isl/osl")
+    mode = (row.get("mode") or "agg").strip()
+    if mode == "agg":
+        conc = _int(row, "batch_size", 0)
+        if conc < 1:
+            raise LookupError("missing batch_size")
+        dep = deployment_for_row(row, catalog, coefficients)
+        st = dep.steady_state(conc, isl, osl)
+        ttft, tpot = st.ttft_s, st.tpot_s
+    elif mode == "disagg":
+        pre = deployment_for_row(row, catalog, coefficients, "prefill_")
+        dec = deployment_for_row(row, catalog, coefficients, "decode_")
+        conc = _int(row, "batch_size", 0)
+        workers_p = _int(row, "prefill_num_workers")
+        workers_d = _int(row, "decode_num_workers")
+        if conc < 1:
+            raise LookupError("missing batch_size")
+        per_dec = max(1, round(conc / workers_d))
+        st = dec.steady_state(per_dec, 1.0, osl)  # decode only: prompt arrives as KV
+        ctx = isl + osl / 2.0
+        tpot = dec.decode_step_time_s(per_dec, ctx)
+        del st
+        # prefill workers each see conc/workers_p prompts per request lifetime
+        pb = max(1, _int(row, "prefill_batch_size"))
+        ttft = pre.prefill_time_s(isl, pb) + pre.coef.t_ttft_s + tpot
+        del workers_p
+    else:
+        raise LookupError(f"unknown mode {mode}")
+    return ServingPrediction(
+        ttft_ms=ttft * 1e3,
+        tpot_ms=tpot * 1e3,
+        measured_ttft_ms=_float(row, "silicon_ttft_ms"),
+        measured_tpot_ms=_float(row, "silicon_tpot_ms"),
+    )
