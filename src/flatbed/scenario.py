@@ -209,6 +209,9 @@ class Constraints(Model):
     modules: list[str] | None = Field(default=None, description="Allowed module ids.")
     power_source: Literal["auto", "grid", "generator"] = "auto"
     redundancy: Literal["N", "N+1"] = "N+1"
+    objective: Literal["tco", "capex", "energy", "time_to_live"] = Field(
+        default="tco", description="What the single-site search minimizes."
+    )
 
 
 class Scenario(Model):
