@@ -138,7 +138,9 @@ def simulate_year(
         throughput_fraction_at_power_cap`` with the workload's memory-bound share bound in);
         default :func:`linear_throughput`.
     on_overheat : "cap" or "shed"
-        What the cluster does when cooling cannot keep up.
+        What the cluster does when cooling cannot keep up: "cap" caps GPU power (shedding whole
+        servers in hours where that keeps more throughput); "shed" only sheds servers, throughput
+        falling in proportion to the IT power removed.
     ups_efficiency, pdu_efficiency : float
         Distribution efficiencies (:mod:`flatbed.facility.power`).
 
@@ -163,9 +165,10 @@ def simulate_year(
     throttled = demand > capacity * (1.0 + 1e-9) + 1e-9
     it = np.minimum(demand, capacity)
 
+    served = np.where(demand > 0, it / np.where(demand > 0, demand, 1.0), 1.0)
+    thr_shed = np.where(throttled, u * served, u)
     if on_overheat == "shed":
-        served = np.where(demand > 0, it / np.where(demand > 0, demand, 1.0), 1.0)
-        thr = np.where(throttled, u * served, u)
+        thr = thr_shed
     else:
         allowed = it / max(servers, 1)
         floor_kw = min(server_idle_kw, other_kw)
@@ -174,7 +177,10 @@ def simulate_year(
         # Below the non-GPU floor whole servers must be shed as well.
         shed = np.where(allowed < floor_kw, allowed / max(floor_kw, 1e-9), 1.0)
         avail = np.clip(avail * shed, 0.0, 1.0)
-        thr = np.where(throttled, np.minimum(u, avail), u)
+        thr_cap = np.where(throttled, np.minimum(u, avail), u)
+        # An operator sheds whole servers instead in hours where that keeps more work (the
+        # servers' fixed non-GPU power makes deep GPU caps a poor trade).
+        thr = np.maximum(thr_cap, thr_shed)
     throughput_fraction = np.where(u > 0, thr / np.where(u > 0, u, 1.0), 1.0)
     short = throttled & (thr < u - 1e-9)
 
