@@ -117,7 +117,7 @@ def cloud_allowed(
             return CloudDecision(
                 False,
                 f"cloud forbidden: {wid} data must stay in {site} ({cite}) and the cloud "
-                "region's country is unknown",
+                "region's country is unknown (the offer names no region)",
             )
         if cloud != site:
             return CloudDecision(

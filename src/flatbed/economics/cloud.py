@@ -193,13 +193,15 @@ def gpu_rental_options(
     site_country: str,
     horizon_years: int,
     allow_spot: bool = False,
+    unknown_region_country: str | None = None,
 ) -> list[CloudOption]:
     """One option per (offer, pricing tier) that can serve every workload of the site.
 
     An offer serves the site when every workload has a :class:`CloudGpuDemand` for the offer's
     accelerator; offers that cannot are skipped. Options forbidden by data rules, spot without
     ``allow_spot`` and 3-year terms longer than the horizon are returned with ``allowed=False``
-    and the reason.
+    and the reason. Offers that name no region get ``unknown_region_country`` (default None:
+    data that must stay in a country cannot go there, and the reason says why).
     """
     out: list[CloudOption] = []
     for offer in offers:
@@ -207,7 +209,7 @@ def gpu_rental_options(
         if not workloads or any(d is None for d in demands):
             continue
         ds = [d for d in demands if d is not None]
-        country = region_country(offer.region) if offer.region else None
+        country = region_country(offer.region) if offer.region else unknown_region_country
         decision = _decide(workloads, site_country, country)
         egress = 12.0 * sum(w.egress_gb_per_month for w in workloads) * offer.egress_usd_per_gb
         src = (f"{offer.provider} {offer.instance}: {offer.source} (price {offer.price_date}, "
@@ -236,17 +238,22 @@ def gpu_rental_options(
     return out
 
 
+def _norm(name: str) -> str:
+    """Case- and punctuation-insensitive id, as the catalog loader compares names."""
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
 def _api_cost_usd_per_year(w: WorkloadDemand, p: ApiPrice) -> float | None:
     if p.kind != w.kind:
         return None
     if w.kind == "llm":
-        if p.model.lower() != w.model.lower():
+        if _norm(p.model) != _norm(w.model):
             return None
         if p.usd_per_million_input_tokens is None or p.usd_per_million_output_tokens is None:
             return None
         return (w.input_tokens_per_year / 1e6 * p.usd_per_million_input_tokens
                 + w.output_tokens_per_year / 1e6 * p.usd_per_million_output_tokens)
-    if p.model and p.model.lower() != w.model.lower():
+    if p.model and _norm(p.model) != _norm(w.model):
         return None
     if p.usd_per_thousand_images is None:
         return None
@@ -312,6 +319,7 @@ def hybrid_option(
     horizon_years: int,
     discount_rate: float,
     api_country: str | None = "US",
+    unknown_region_country: str | None = None,
 ) -> CloudOption | None:
     """Workloads allowed in the cloud go to their cheapest allowed option; the rest stay on site.
 
@@ -322,7 +330,8 @@ def hybrid_option(
     kept: list[WorkloadDemand] = []
     for w in workloads:
         # a workload may move if any cloud placement is allowed for its data
-        countries = {region_country(o.region) if o.region else None for o in offers}
+        countries = {region_country(o.region) if o.region else unknown_region_country
+                     for o in offers}
         countries.add(api_country)
         ok = any(cloud_allowed(w.id, w.data, site_country, c).allowed for c in countries)
         (movable if ok else kept).append(w)
@@ -333,7 +342,9 @@ def hybrid_option(
     parts: list[str] = []
     for w in movable:
         cands: list[CloudOption] = [
-            o for o in gpu_rental_options(offers, [w], site_country, horizon_years) if o.allowed
+            o for o in gpu_rental_options(offers, [w], site_country, horizon_years,
+                                          unknown_region_country=unknown_region_country)
+            if o.allowed
         ]
         api = api_option(api_prices, [w], site_country, horizon_years, api_country)
         if api is not None and api.allowed:

@@ -19,6 +19,7 @@ import numpy as np
 from flatbed.catalog.records import Accelerator, ApiPrice, CloudGpuOffer, Genset, Server
 from flatbed.economics.capex import CapexAssumptions, ModuleGroup, capex_breakdown
 from flatbed.economics.cloud import (
+    CloudGpuDemand,
     CloudOption,
     WorkloadDemand,
     api_option,
@@ -43,9 +44,48 @@ from flatbed.economics.tco import (
     tco_usd,
 )
 from flatbed.economics.uncertainty import monte_carlo, scale_edge, tornado
-from flatbed.scenario import Prices
+from flatbed.scenario import LLMWorkload, Prices, VisionWorkload
 
-__all__ = ["EconomicsResult", "as_plan_fields", "evaluate_economics"]
+__all__ = ["EconomicsResult", "as_plan_fields", "demand_from_workload", "evaluate_economics"]
+
+SECONDS_PER_YEAR = 8760 * 3600.0
+BYTES_PER_TOKEN = 4.0
+"""~4 characters of English text per token (OpenAI tokenizer help article "What are tokens and
+how to count them", accessed 2026-11) — used only to estimate API/GPU egress of generated text."""
+BYTES_PER_FRAME_RESULT = 500.0
+"""Detection/classification result per frame returned from the cloud [bytes] — labelled estimate
+(a JSON list of ~10 boxes with labels and scores)."""
+
+
+def demand_from_workload(
+    w: LLMWorkload | VisionWorkload,
+    edge_gpus: int = 0,
+    cloud_gpus: Mapping[str, CloudGpuDemand] | None = None,
+    model_id: str | None = None,
+    egress_gb_per_month: float | None = None,
+) -> WorkloadDemand:
+    """A :class:`WorkloadDemand` from a scenario workload.
+
+    Work per year uses the mean of the daily profile (peak = 1): LLM tokens =
+    ``peak_requests_per_s * mean(profile) * s/yr * mean tokens``; vision frames =
+    ``streams * fps * mean(profile) * s/yr``. ``model_id`` should be the canonical catalog id
+    (``catalog.tables[kind].resolve(w.model)``) so API prices match aliases. Egress defaults to
+    the generated text (4 bytes/token) or 500 bytes of results per frame, per month.
+    """
+    mean_load = sum(w.profile()) / 24.0
+    model = model_id or w.model
+    if isinstance(w, LLMWorkload):
+        req = w.peak_requests_per_s * mean_load * SECONDS_PER_YEAR
+        tin, tout = req * w.input_tokens.mean, req * w.output_tokens.mean
+        egress = tout * BYTES_PER_TOKEN / 1e9 / 12.0
+        return WorkloadDemand(w.id, "llm", model, w.data, tin, tout, 0.0, edge_gpus,
+                              dict(cloud_gpus or {}),
+                              egress if egress_gb_per_month is None else egress_gb_per_month)
+    frames = w.streams * w.fps * mean_load * SECONDS_PER_YEAR
+    egress = frames * BYTES_PER_FRAME_RESULT / 1e9 / 12.0
+    return WorkloadDemand(w.id, "vision", model, w.data, 0.0, 0.0, frames, edge_gpus,
+                          dict(cloud_gpus or {}),
+                          egress if egress_gb_per_month is None else egress_gb_per_month)
 
 
 @dataclass(frozen=True)
@@ -78,9 +118,9 @@ class EconomicsResult:
 
 def _alt_dict(opt: CloudOption, tco: float, be_month: int | None, p: float | None,
               be_util: float | None) -> dict[str, object]:
-    util = ("never within 100 % utilization" if be_util is None
-            else f"{be_util:.0%} utilization")
-    detail = opt.detail + ("; " if opt.detail else "") + f"edge breaks even at {util}"
+    util = ("edge does not break even at any utilization up to 100 %" if be_util is None
+            else f"edge breaks even from {be_util:.0%} utilization")
+    detail = opt.detail + ("; " if opt.detail else "") + util
     return {"name": opt.name, "kind": opt.kind, "tco_usd": tco, "allowed": opt.allowed,
             "reason": opt.reason, "breakeven_month": be_month, "p_edge_cheaper": p,
             "detail": detail}
@@ -116,6 +156,7 @@ def evaluate_economics(
     moves: int = 0,
     support_usd_per_year: float = 0.0,
     api_country: str | None = "US",
+    unknown_region_country: str | None = None,
     ups: bool = True,
     mc_samples: int = 10_000,
     seed: int = 0,
@@ -174,12 +215,13 @@ def evaluate_economics(
 
     # cloud alternatives
     opts: list[CloudOption] = gpu_rental_options(cloud_offers, workloads, site_country,
-                                                 horizon_years, allow_spot)
+                                                 horizon_years, allow_spot,
+                                                 unknown_region_country)
     api = api_option(api_prices, workloads, site_country, horizon_years, api_country)
     if api is not None:
         opts.append(api)
     hyb = hybrid_option(cloud_offers, api_prices, workloads, site_country, horizon_years, r,
-                        api_country)
+                        api_country, unknown_region_country)
     if hyb is not None:
         opts.append(hyb)
 
