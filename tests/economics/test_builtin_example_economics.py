@@ -59,7 +59,7 @@ def test_builtin_example_reports_every_alternative() -> None:
         alt = Alternative(**a)
         assert alt.reason and alt.tco_usd > 0
         assert alt.p_edge_cheaper is not None and 0.0 <= alt.p_edge_cheaper <= 1.0
-    by = {a["name"]: a for a in res.alternatives}
+    by = {str(a["name"]): a for a in res.alternatives}
     # EAR in-country data: US regions allowed, region-less offers not (country unknown)
     aws = [a for n, a in by.items() if n.startswith("aws p5.48xlarge")]
     assert aws and all(a["allowed"] for a in aws if "spot" not in str(a["name"]))
