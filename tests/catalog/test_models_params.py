@@ -136,7 +136,7 @@ def _closed_form_dense(c: dict[str, Any]) -> float:
     kv = c["num_key_value_heads"] * hd
     attention = d * q + 2 * d * kv + q * d
     ffn = 3 * d * c["intermediate_size"]
-    return (n_layers * (attention + ffn) + 2 * v * d) / 1e9
+    return float(n_layers * (attention + ffn) + 2 * v * d) / 1e9
 
 
 @pytest.mark.parametrize("mid", ["Llama-3.1-8B", "Llama-3.1-70B", "Llama-3.1-405B",
