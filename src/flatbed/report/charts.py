@@ -134,6 +134,7 @@ def hottest_week_figure(hourly: Hourly) -> Figure:
     return {"data": data, "layout": _layout(
         f"Hottest week (days {h0 // 24 + 1}–{h0 // 24 + 7}); red = throttled hours",
         shapes=shapes, xaxis={"title": {"text": "day of year"}},
+        margin={"l": 60, "r": 60, "t": 44, "b": 48},
         yaxis={"title": {"text": "power [kW]"}},
         yaxis2={"title": {"text": "ambient [°C]"}, "overlaying": "y", "side": "right"})}
 
@@ -174,12 +175,13 @@ def cost_breakdown_figure(site: SitePlan) -> Figure | None:
                      "legendgroup": "opex",
                      "hovertemplate": label(k) + ": $%{x:,.0f}/yr<extra></extra>"})
     return {"data": data, "layout": _layout(
-        "Cost breakdown", barmode="stack", height=300,
-        xaxis={"domain": [0, 1], "anchor": "y", "title": {"text": "capex [USD]"}},
-        yaxis={"domain": [0.6, 1.0]},
-        xaxis2={"domain": [0, 1], "anchor": "y2", "title": {"text": "opex [USD/yr]"}},
-        yaxis2={"domain": [0.0, 0.35], "anchor": "x2"},
-        legend={"orientation": "h", "y": -0.35})}
+        "Cost breakdown: capex [USD] and opex [USD/yr]", barmode="stack", height=320,
+        xaxis={"domain": [0, 1], "anchor": "y"},
+        yaxis={"domain": [0.62, 1.0], "automargin": True},
+        xaxis2={"domain": [0, 1], "anchor": "y2"},
+        yaxis2={"domain": [0.0, 0.38], "anchor": "x2", "automargin": True},
+        legend={"orientation": "v", "x": 1.02, "y": 1.0},
+        margin={"l": 20, "r": 20, "t": 44, "b": 30})}
 
 
 def tornado_figure(site: SitePlan) -> Figure | None:
@@ -253,7 +255,7 @@ def pareto_figure(site: SitePlan) -> Figure | None:
     pts = site.pareto
     data = [{"type": "scatter", "mode": "markers+text", "x": [p.p99_ms for p in pts],
              "y": [round(p.tco_usd) for p in pts], "text": [label(p.option) for p in pts],
-             "textposition": "top center",
+             "textposition": "top center", "cliponaxis": False,
              "marker": {"size": [8 + min(p.facility_kw, 400) / 10 for p in pts], "color": EDGE},
              "hovertemplate": "%{text}<br>p99 %{x:.0f} ms, $%{y:,.0f}<extra></extra>"}]
     return {"data": data, "layout": _layout(

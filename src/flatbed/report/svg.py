@@ -70,10 +70,11 @@ def modules_svg(site: SitePlan, max_modules: int = 12) -> Markup:
     shown = racks[:max_modules]
     rack_w, rack_h, gap, pad = 34.0, 46.0, 6.0, 14.0
     widest = max((len(r) for r in shown), default=1)
-    mod_w = pad * 2 + widest * rack_w + (widest - 1) * gap
+    label_w = 7.0 * max((len(x) for x in labels[:max_modules]), default=0) + 90.0
+    mod_w = max(pad * 2 + widest * rack_w + (widest - 1) * gap, label_w)
     mod_h = rack_h + 2 * pad + 18.0
     legend_h = 44.0
-    width = max(mod_w + 20.0, 360.0)
+    width = max(mod_w + 20.0, 640.0)
     height = len(shown) * (mod_h + 12.0) + legend_h + 10.0
     parts = [
         f'<svg class="modules" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
