@@ -144,3 +144,41 @@ def test_gzip_epw_round_trips(tmp_path: Path) -> None:
     write_epw(f, w)
     assert f.read_bytes()[:2] == b"\x1f\x8b"
     assert np.max(np.abs(read_epw(f).dry_bulb_c - w.dry_bulb_c)) <= 0.05 + 1e-9
+
+
+def test_shipped_measured_years_read_and_are_labelled() -> None:
+    from flatbed.facility.weather import MEASURED_YEARS, measured_year, weather_for_climate
+    for cid in MEASURED_YEARS:
+        w = measured_year(cid)
+        assert w is not None and not w.synthesized and "TMY3" in w.source
+        assert w.dry_bulb_c.shape == (HOURS_PER_YEAR,)
+    gso = measured_year("greensboro")
+    assert gso is not None
+    # Greensboro TMY3: ASHRAE 0.4 % design dry-bulb for GSO is ≈ 33–34 °C; the typical year's
+    # 35th hottest hour lands close to it.
+    assert 31.0 < gso.design_db_c() < 35.5
+    assert gso.elevation_m == 273.0
+    assert measured_year("phoenix") is None
+    fake = PHOENIX.model_copy(update={"id": "greensboro"})
+    assert not weather_for_climate(fake).synthesized
+    assert weather_for_climate(fake, prefer_measured=False).synthesized
+
+
+def test_synthesizer_against_measured_greensboro_year() -> None:
+    # Validation of the synthesis method: from the same monthly statistics and design value, the
+    # synthesized year must reproduce the measured TMY3 year's warm-hour counts (what drives
+    # economizer hours and throttling) within 15 %.
+    from flatbed.catalog import builtin_catalog
+    from flatbed.catalog.records import Climate
+    from flatbed.facility.weather import measured_year
+    cat = builtin_catalog()
+    if not cat.has("climates", "greensboro"):
+        pytest.skip("greensboro climate not in the catalog yet")
+    measured = measured_year("greensboro")
+    assert measured is not None
+    synth = synthesize_year(cat.get("climates", "greensboro", Climate))
+    assert synth.dry_bulb_c.mean() == pytest.approx(measured.dry_bulb_c.mean(), abs=0.5)
+    for threshold in (20.0, 25.0, 27.0):
+        n_m = int((measured.dry_bulb_c > threshold).sum())
+        n_s = int((synth.dry_bulb_c > threshold).sum())
+        assert n_s == pytest.approx(n_m, rel=0.15), threshold

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import gzip
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -229,15 +230,17 @@ def read_epw(path: str | Path) -> WeatherYear:
 
 
 def write_epw(path: str | Path, weather: WeatherYear, *, year: int = 2023,
-              city: str | None = None, country: str = "XXX") -> None:
-    """Write ``weather`` as a minimal valid EPW file (used by the tests for round trips).
+              city: str | None = None, country: str = "XXX", data_source: str = "flatbed",
+              wmo: str = "000000", time_zone_h: float = 0.0) -> None:
+    """Write ``weather`` as a minimal valid EPW file (tests' round trips; shipped data years).
 
-    Fields other than dry-bulb, dew point, RH and pressure are written as EPW "missing" codes.
+    Fields other than dry-bulb, dew point, RH and pressure are written as EPW "missing" codes; a
+    ``.gz`` suffix writes gzip (deterministic: no timestamp).
     """
     name = (city or weather.name or "flatbed").replace(",", " ")
     header = [
-        f"LOCATION,{name},-,{country},flatbed,000000,{weather.latitude:.3f},"
-        f"{weather.longitude:.3f},0.0,{weather.elevation_m:.1f}",
+        f"LOCATION,{name},-,{country},{data_source},{wmo},{weather.latitude:.3f},"
+        f"{weather.longitude:.3f},{time_zone_h:.1f},{weather.elevation_m:.1f}",
         "DESIGN CONDITIONS,0",
         "TYPICAL/EXTREME PERIODS,0",
         "GROUND TEMPERATURES,0",
@@ -409,11 +412,44 @@ def synthesize_year(climate: Climate, seed: int = 0) -> WeatherYear:
     )
 
 
+MEASURED_YEARS: dict[str, tuple[str, str]] = {
+    "greensboro": ("greensboro.epw.gz",
+                   "NREL TMY3 station 723170 Greensboro Piedmont Triad Intl, NC (NSRDB 1991–2005 "
+                   "update; US DOE/NREL), via pvlib-python 0.16.1 package data"),
+    "sand-point": ("sand-point.epw.gz",
+                   "NREL TMY3 station 703165 Sand Point, AK (NSRDB 1991–2005 update; US DOE/NREL), "
+                   "via pvlib-python 0.16.1 package data"),
+}
+"""Climate id → shipped measured (typical) year under ``facility/data`` and its attribution."""
+
+
+def measured_year(climate_id: str) -> WeatherYear | None:
+    """The shipped measured hourly year for ``climate_id``, or None when there is none."""
+    entry = MEASURED_YEARS.get(climate_id.lower())
+    if entry is None:
+        return None
+    res = resources.files("flatbed.facility") / "data" / entry[0]
+    with resources.as_file(res) as path:
+        w = read_epw(path)
+    return replace(w, source=entry[1])
+
+
 @lru_cache(maxsize=64)
-def _cached_synth(climate_json: str, seed: int) -> WeatherYear:
-    return synthesize_year(Climate.model_validate_json(climate_json), seed)
+def _cached_year(climate_json: str, seed: int, prefer_measured: bool) -> WeatherYear:
+    climate = Climate.model_validate_json(climate_json)
+    if prefer_measured:
+        for name in (climate.id, *climate.aliases):
+            w = measured_year(name)
+            if w is not None:
+                return w
+    return synthesize_year(climate, seed)
 
 
-def weather_for_climate(climate: Climate, seed: int = 0) -> WeatherYear:
-    """The built-in hourly year for a reference climate (synthesized, cached per climate)."""
-    return _cached_synth(climate.model_dump_json(), seed)
+def weather_for_climate(climate: Climate, seed: int = 0, prefer_measured: bool = True
+                        ) -> WeatherYear:
+    """The built-in hourly year for a reference climate (cached per climate).
+
+    A shipped measured year (:data:`MEASURED_YEARS`) when one exists and ``prefer_measured``;
+    otherwise a year synthesized from the climate's normals (labelled ``synthesized``).
+    """
+    return _cached_year(climate.model_dump_json(), seed, prefer_measured)
