@@ -304,3 +304,19 @@ def test_200_concurrent_plans_run_in_the_threadpool(db_url: str, scenario_text: 
     codes = asyncio.run(run())
     assert codes == [200] * 200
     assert state["max"] > 1  # plans overlapped: they ran in worker threads
+
+
+def test_large_plan_documents_are_accepted_for_saving(client: TestClient,
+                                                      sample_plan: Callable[..., Plan]) -> None:
+    plan = sample_plan(1)
+    big = plan.model_copy(update={"sites": [plan.sites[0].model_copy(update={"site": f"s{i}"})
+                                            for i in range(6)]})
+    body = big.model_dump_json()
+    assert 1_000_000 < len(body) < 16_000_000
+    r = client.post("/api/plans", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 201 and r.json()["sites"] == 6
+    r = client.post("/api/plan", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 413  # the scenario endpoint keeps the 1 MB limit
+    r = client.post("/api/plans", content=b" " * 16_000_001,
+                    headers={"Content-Type": "application/json"})
+    assert r.status_code == 413

@@ -49,8 +49,20 @@ REPORT_CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe
 """The report is self-contained: its CSP forbids every network fetch."""
 
 
+PLAN_BODY_FACTOR = 16
+"""Plan documents (``POST /api/plans``, ``/api/report``) may be this many times the scenario
+limit: their hourly series make them about 0.3 MB per site."""
+
+PLAN_DOCUMENT_PATHS = ("/api/plans", "/api/report")
+
+
+def body_limit(path: str, max_bytes: int) -> int:
+    """The body limit for a request path [bytes]."""
+    return max_bytes * PLAN_BODY_FACTOR if path in PLAN_DOCUMENT_PATHS else max_bytes
+
+
 class ContentLengthLimit:
-    """ASGI middleware: 413 for any request whose ``Content-Length`` exceeds the limit."""
+    """ASGI middleware: 413 for any request whose ``Content-Length`` exceeds its path's limit."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -58,15 +70,16 @@ class ContentLengthLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            limit = body_limit(scope.get("path", ""), self.max_bytes)
             for k, v in scope.get("headers", []):
                 if k == b"content-length":
                     try:
                         n = int(v)
                     except ValueError:
                         n = -1
-                    if n < 0 or n > self.max_bytes:
-                        status = 413 if n > self.max_bytes else 400
-                        msg = (_too_large(self.max_bytes) if status == 413
+                    if n < 0 or n > limit:
+                        status = 413 if n > limit else 400
+                        msg = (_too_large(limit) if status == 413
                                else "invalid Content-Length")
                         resp = JSONResponse({"detail": msg}, status_code=status,
                                             headers={"Connection": "close"})
@@ -344,7 +357,7 @@ def create_app(db_url: str | None = None, *, max_body_bytes: int = MAX_BODY_BYTE
     @app.post("/api/report", tags=["plan"], response_class=HTMLResponse)
     async def report_for(request: Request) -> HTMLResponse:
         """The HTML report of a plan JSON document sent in the body."""
-        body = await read_body(request, max_body_bytes * 16)
+        body = await read_body(request, body_limit("/api/report", max_body_bytes))
         p, _, _ = _plan_from_json(body)
         return HTMLResponse(await run_in_threadpool(_render, p))
 
@@ -386,7 +399,7 @@ def create_app(db_url: str | None = None, *, max_body_bytes: int = MAX_BODY_BYTE
     @app.post("/api/plans", tags=["saved"], status_code=201)
     async def save_plan(request: Request) -> Any:
         """Save a plan: the plan JSON, or ``{"name", "plan", "scenario_id"}``."""
-        body = await read_body(request, max_body_bytes * 16)
+        body = await read_body(request, body_limit("/api/plans", max_body_bytes))
         p, name, sid = _plan_from_json(body)
         saved = await run_in_threadpool(store.save_plan, p, name, sid)
         return JSONResponse(saved.summary(), status_code=201)
