@@ -128,7 +128,7 @@ def catalog_list(
         raise fail(exc) from None
     for k in [kind] if kind else list(KINDS):
         t = Table(title=k)
-        t.add_column("id")
+        t.add_column("id", no_wrap=True)
         t.add_column("name")
         t.add_column("source", overflow="fold", max_width=60)
         for rec in cat.all(k):
@@ -154,7 +154,7 @@ def catalog_show(name: Annotated[str, typer.Argument(help="Id or alias.")]) -> N
         raise fail(exc) from None
     kind, rec = found
     t = Table(title=f"{kind}: {rec.id}")
-    t.add_column("field")
+    t.add_column("field", no_wrap=True)
     t.add_column("value", overflow="fold")
     t.add_column("source", overflow="fold", max_width=50)
     meta = {"id", "source", "field_sources", "estimates", "notes"}
