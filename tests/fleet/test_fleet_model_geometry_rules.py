@@ -112,6 +112,17 @@ def test_not_enough_pads_is_an_input_error() -> None:
     sites = (FleetSite("s", "US", 0, 0, pads=1),)
     u = UnitType("u", {"c": 1.0}, capex_usd=1.0)
     wl = (FleetWorkload("w", "s", "c", (2.5,), 50.0, "on_site"),)
+    with pytest.raises(InputError, match="needs 2.5 capacity units.*at most 1"):
+        solve_fleet(FleetInstance(sites, (u,), wl))
+
+
+def test_pads_shared_between_neighbours_found_infeasible_by_the_solver() -> None:
+    # each workload alone fits (the pre-check passes) but together they need 3 pads out of 2
+    sites = (FleetSite("a", "US", 40.0, -105.0, pads=1), FleetSite("b", "US", 40.01, -105.0,
+                                                                    pads=1))
+    u = UnitType("u", {"c": 1.0}, capex_usd=1.0)
+    wl = (FleetWorkload("w1", "a", "c", (1.5,), 50.0, "in_country"),
+          FleetWorkload("w2", "b", "c", (1.5,), 50.0, "in_country"))
     with pytest.raises(InputError, match="Infeasible"):
         solve_fleet(FleetInstance(sites, (u,), wl))
 

@@ -162,28 +162,40 @@ class _Builder:
 
 
 def check_servable(inst: FleetInstance) -> None:
-    """Raise :class:`InputError` naming each workload with demand and nowhere to go."""
+    """Raise :class:`InputError` naming each workload that cannot be served.
+
+    Two necessary conditions, checked per workload without solving: some site within reach
+    (data rule, latency) can hold a unit able to serve it, or the cloud is allowed; and, when the
+    cloud is not allowed, the most capacity that sites within reach could hold covers its peak
+    demand. Passing both does not prove feasibility (neighbours compete for the same pads), so
+    HiGHS can still find the instance infeasible.
+    """
     problems = []
     site_ix = inst.site_index()
     for w in inst.workloads:
-        if max(w.demand) <= 0 or cloud_allowed(inst, w):
+        peak = max(w.demand)
+        if peak <= 0 or cloud_allowed(inst, w):
             continue
-        ok = False
+        room = 0.0
         for j, _ in may_serve(inst, w):
             s = inst.sites[j]
-            if any(u.capacity.get(w.workload_class, 0) > 0 and max_units_at(u, s) > 0
-                   for u in inst.unit_types):
-                ok = True
-                break
-        if not ok:
-            home = inst.sites[site_ix[w.site]]
-            why = (f"data rule {w.data_where} ({w.regime})"
-                   + ("" if w.data_where == "anywhere" else ", so no cloud")
-                   + f"; latency budget {w.latency_budget_ms:g} ms")
+            room += max((u.capacity.get(w.workload_class, 0.0) * max_units_at(u, s)
+                         for u in inst.unit_types), default=0.0)
+        if room >= peak:
+            continue
+        home = inst.sites[site_ix[w.site]]
+        why = (f"data rule {w.data_where} ({w.regime})"
+               + ("" if w.data_where == "anywhere" else ", so no cloud")
+               + f"; latency budget {w.latency_budget_ms:g} ms")
+        if room <= 0:
             problems.append(
-                f"workload {w.id!r} at site {home.id!r} has no site within reach that can hold a "
-                f"unit able to serve it ({why})"
-            )
+                f"workload {w.id!r} at site {home.id!r} has no site within reach that can hold "
+                f"a unit able to serve it ({why})")
+        else:
+            problems.append(
+                f"workload {w.id!r} at site {home.id!r} needs {peak:g} capacity units but the "
+                f"sites within reach can hold at most {room:g} ({why}; pads, power and climate "
+                "limit the units)")
     if problems:
         raise InputError("fleet has no feasible placement: " + "; ".join(problems))
 
@@ -320,16 +332,16 @@ def solve_fleet(
             continue
         for t in range(nT):
             pads = [(n_col[j, k, t], float(inst.unit_types[k].pads)) for k in ks]
-            if sum(a * nmax[j, k] for (_, a), k in zip(pads, ks, strict=True)) > s.pads:
+            if (j, t) in open_col:
+                # pads used ≤ pads · open: both the room limit and the link to the site's fixed
+                # cost, tighter in the LP relaxation than one big-M row per unit type
+                b.row([*pads, (open_col[j, t], -float(s.pads))], -math.inf, 0.0)
+            elif sum(a * nmax[j, k] for (_, a), k in zip(pads, ks, strict=True)) > s.pads:
                 b.row(pads, -math.inf, float(s.pads))
             if math.isfinite(s.power_kw):
                 pw = [(n_col[j, k, t], inst.unit_types[k].power_kw) for k in ks]
                 if sum(a * nmax[j, k] for (_, a), k in zip(pw, ks, strict=True)) > s.power_kw:
                     b.row(pw, -math.inf, s.power_kw)
-            if (j, t) in open_col:
-                for k in ks:
-                    b.row([(n_col[j, k, t], 1.0), (open_col[j, t], -float(nmax[j, k]))],
-                          -math.inf, 0.0)
 
     sol = _run_highs(b, time_limit_s, mip_rel_gap, threads, seed, verbose)
     status, obj, bound, gap, xv = sol
