@@ -163,3 +163,22 @@ def test_real_catalog_phoenix_vs_oslo_air_and_liquid() -> None:
         y = r.year
         assert np.allclose(y.facility_kw, y.it_kw + y.cooling_kw + y.loss_kw)
         assert r.trucks >= r.modules >= 1
+
+
+def test_server_groups_match_single_type_and_mix() -> None:
+    single = _eval(cooling=DX, weather=OSL)
+    grouped = _eval(server=None, servers=0, server_groups=[(DGX_H100, 31)], cooling=DX,
+                    weather=OSL)
+    assert grouped.pue_annual == pytest.approx(single.pue_annual)  # type: ignore[attr-defined]
+    assert grouped.trucks == single.trucks  # type: ignore[attr-defined]
+    # A mix: the cluster power is the sum of both types; the tighter inlet limit governs.
+    hot_tolerant = DGX_H100.model_copy(update={"id": "HGX-35C", "inlet_max_c": 35.0,
+                                               "max_power_kw": 5.0, "idle_power_kw": 1.0})
+    mix = _eval(server=None, server_groups=[(hot_tolerant, 10), (DGX_H100, 20)], cooling=DX,
+                weather=OSL, utilization=np.ones(8760))
+    assert mix.it_kw_peak == pytest.approx(10 * 5.0 + 20 * 10.2)  # type: ignore[attr-defined]
+    assert mix.inlet_limit_c == 30.0  # type: ignore[attr-defined]
+    loads = mix.layout.module_loads  # type: ignore[attr-defined]
+    ids = {r.server_id for m in loads for r in m.racks}
+    assert ids == {"HGX-35C", "DGX-H100"} and sum(m.servers for m in loads) == 30
+    assert all(len({r.server_id for r in [rk]}) == 1 for m in loads for rk in m.racks)

@@ -36,7 +36,7 @@ from flatbed.facility.power import (
 )
 from flatbed.facility.thermal import ThroughputCurve, YearResult, simulate_year
 from flatbed.facility.timeline import Timeline, deployment_timeline
-from flatbed.facility.transport import Layout, TransportPlan, plan_layout, plan_transport
+from flatbed.facility.transport import Layout, TransportPlan, plan_layout_groups, plan_transport
 from flatbed.facility.weather import WeatherYear, read_epw, weather_for_climate
 from flatbed.plan.result import Hourly, ModulePlan
 from flatbed.scenario import Site
@@ -179,8 +179,9 @@ def select_genset(cands: Sequence[Genset], peak_kw: float, *, elevation_m: float
 
 def evaluate_facility(
     *,
-    server: Server,
-    servers: int,
+    server: Server | None = None,
+    servers: int = 0,
+    server_groups: Sequence[tuple[Server, int]] | None = None,
     cooling: CoolingSystem,
     module: Module,
     road: RoadLimit,
@@ -198,7 +199,7 @@ def evaluate_facility(
     gas_usd_per_m3: float = 0.35,
     redundancy: Literal["N", "N+1"] = "N+1",
     throughput_fraction_at_power_cap: ThroughputCurve | None = None,
-    gpu_kw_per_server: float | None = None,
+    gpu_kw_per_server: float | dict[str, float] | None = None,
     on_overheat: Literal["cap", "shed"] = "cap",
     max_throttled_hours: float = 0.0,
     pads: int | None = None,
@@ -210,7 +211,9 @@ def evaluate_facility(
 
     Parameters
     ----------
-    server, servers : Server record and how many.
+    server, servers : Server record and how many (one server type), or
+    server_groups : [(Server, count), ...] for a site with several server types (placed in
+        order; the tightest inlet limit governs the shared cooling).
     cooling, module, road : catalog records.
     weather : the site's hourly year (:func:`weather_for_site`).
     utilization : 8,760 hourly demand fractions (:func:`flatbed.facility.thermal.
@@ -220,22 +223,40 @@ def evaluate_facility(
     power_source : "auto" (grid when it covers the peak, else gensets), "grid" or "generator".
     gensets : candidate catalog gensets; those burning ``fuel`` are considered.
     throughput_fraction_at_power_cap : cap_fraction → throughput fraction (perf model).
-    gpu_kw_per_server : GPU power at full load per server [kW] (GPUs × TDP); default max − idle.
+    gpu_kw_per_server : GPU power at full load per server [kW] (GPUs × TDP), one number or by
+        server id; default max − idle.
     max_throttled_hours : throttled hours per year tolerated before it is a violation.
     pads : module pads at the site (None = unlimited).
     fuel_tank_l : fuel storage [L or m³]; default 72 h at peak burn.
     """
     elev = weather.elevation_m if elevation_m is None else float(elevation_m)
+    if server_groups is None:
+        if server is None:
+            raise ValueError("give server and servers, or server_groups")
+        server_groups = [(server, servers)]
+    groups = [(s, int(n)) for s, n in server_groups if n > 0]
+    if not groups:
+        raise ValueError("no servers to place")
     verdicts: list[Verdict] = []
     warnings: list[str] = []
-    layout = plan_layout(server, servers, module, cooling)
+    layout = plan_layout_groups(groups, module, cooling)
     verdicts += [Verdict("layout", v) for v in layout.violations]
-    if server.liquid_cooled and cooling.kind not in ("direct_liquid",):
-        verdicts.append(Verdict("cooling", f"{server.id} is liquid-cooled; {cooling.id} "
-                                f"({cooling.kind}) cannot cool it"))
-    if not server.liquid_cooled and cooling.kind == "direct_liquid":
-        warnings.append(f"{server.id} is listed air-cooled: {cooling.id} assumes its cold-plate "
-                        "(liquid-cooled) variant")
+    for srv, _n in groups:
+        if srv.liquid_cooled and cooling.kind != "direct_liquid":
+            verdicts.append(Verdict("cooling", f"{srv.id} is liquid-cooled; {cooling.id} "
+                                    f"({cooling.kind}) cannot cool it"))
+        if not srv.liquid_cooled and cooling.kind == "direct_liquid":
+            warnings.append(f"{srv.id} is listed air-cooled: {cooling.id} assumes its "
+                            "cold-plate (liquid-cooled) variant")
+    idle_kw = sum(s.idle_power_kw * n for s, n in groups)
+    max_kw = sum(s.max_power_kw * n for s, n in groups)
+    gpu_kw = 0.0
+    for s, n in groups:
+        per = gpu_kw_per_server.get(s.id) if isinstance(gpu_kw_per_server, dict) \
+            else gpu_kw_per_server
+        gpu_kw += n * (s.max_power_kw - s.idle_power_kw if per is None else per)
+    inlet_max = min(s.inlet_max_c for s, _n in groups)
+    air_dt = sum(server_air_delta_t_k(s) * s.max_power_kw * n for s, n in groups) / max_kw
     if weather.synthesized:
         warnings.append(f"weather is synthesized, not measured: {weather.source}")
     if pads is not None and layout.modules > pads:
@@ -243,12 +264,13 @@ def evaluate_facility(
                                 f"{pads} pads"))
 
     design_heat = max(layout.modules, 1) * layout.module_it_kw_limit
-    cm = cooling_model(cooling, inlet_max_c=server.inlet_max_c, design_heat_kw=design_heat,
-                       elevation_m=elev, air_delta_t_k=server_air_delta_t_k(server))
+    cm = cooling_model(cooling, inlet_max_c=inlet_max, design_heat_kw=design_heat,
+                       elevation_m=elev, air_delta_t_k=air_dt)
+    # The cluster is simulated as one aggregate "server" (power is linear in utilization for
+    # every server, so the sum is exact).
     sim_args = dict(
-        ambient_c=weather.dry_bulb_c, utilization=utilization, servers=servers,
-        server_idle_kw=server.idle_power_kw, server_max_kw=server.max_power_kw, cooling=cm,
-        gpu_kw_per_server=gpu_kw_per_server,
+        ambient_c=weather.dry_bulb_c, utilization=utilization, servers=1,
+        server_idle_kw=idle_kw, server_max_kw=max_kw, cooling=cm, gpu_kw_per_server=gpu_kw,
         throughput_fraction_at_power_cap=throughput_fraction_at_power_cap,
         on_overheat=on_overheat,
     )
@@ -340,7 +362,7 @@ def evaluate_facility(
                         "tolerated)")
 
     # --- transport, UPS, timeline
-    transport = plan_transport(layout, server, module, road, genset_masses)
+    transport = plan_transport(layout, [s for s, _n in groups], module, road, genset_masses)
     verdicts += [Verdict("transport", v) for v in transport.violations]
     warnings += list(transport.warnings)
     ups = ups_battery_kwh(year.it_kw_peak, ups_ride_through_s)
