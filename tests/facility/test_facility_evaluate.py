@@ -182,3 +182,11 @@ def test_server_groups_match_single_type_and_mix() -> None:
     ids = {r.server_id for m in loads for r in m.racks}
     assert ids == {"HGX-35C", "DGX-H100"} and sum(m.servers for m in loads) == 30
     assert all(len({r.server_id for r in [rk]}) == 1 for m in loads for rk in m.racks)
+
+
+def test_tiny_load_on_big_genset_warns_wet_stacking() -> None:
+    r = _eval(servers=1, cooling=DX, weather=OSL)
+    assert r.power_source == "generator"  # type: ignore[attr-defined]
+    assert any("wet stacking" in w for w in r.warnings)  # type: ignore[attr-defined]
+    big = _eval(cooling=DX, weather=OSL)
+    assert not any("wet stacking" in w for w in big.warnings)  # type: ignore[attr-defined]

@@ -26,12 +26,14 @@ from flatbed.facility.cooling import (
     server_air_delta_t_k,
 )
 from flatbed.facility.power import (
+    DIESEL_MIN_LOAD_FRACTION,
     PRIME_AVERAGE_LOAD_MAX,
     PowerSupply,
     autonomy_days,
     genset_derate_fraction,
     gensets_needed,
     refuel_trips_per_month,
+    sets_running,
     ups_battery_kwh,
 )
 from flatbed.facility.thermal import ThroughputCurve, YearResult, simulate_year
@@ -334,6 +336,13 @@ def evaluate_facility(
             autonomy = autonomy_days(tank, per_year / 365.0)
             trips = refuel_trips_per_month(per_year) if fuel == "diesel" else 0.0
             avg_load = year.facility_kw_mean / (max(duty, 1) * g.rating_kw)
+            running = sets_running(year.facility_kw, supply.derated_kw(weather.dry_bulb_c), duty)
+            running_load = float(np.mean(year.facility_kw / (running * g.rating_kw)))
+            if fuel == "diesel" and running_load < DIESEL_MIN_LOAD_FRACTION:
+                warnings.append(
+                    f"the {g.id} sets run at {running_load:.0%} of rating on average, below the "
+                    f"~{DIESEL_MIN_LOAD_FRACTION:.0%} minimum for diesel sets (wet stacking); "
+                    "a smaller set would burn less fuel")
             if avg_load > PRIME_AVERAGE_LOAD_MAX:
                 warnings.append(f"average genset load {avg_load:.0%} of prime rating exceeds the "
                                 f"ISO 8528 prime limit of {PRIME_AVERAGE_LOAD_MAX:.0%}")

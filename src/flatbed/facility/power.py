@@ -47,6 +47,11 @@ PRIME_AVERAGE_LOAD_MAX = 0.70
 """ISO 8528-1 prime rating: average load over 24 h ≤ 70 % of the prime rating (Atlas Copco QAS 500
 manual, research notes §6a, R49)."""
 
+DIESEL_MIN_LOAD_FRACTION = 0.30
+"""Below ~30 % average load diesel sets suffer wet stacking (unburned fuel in the exhaust).
+Labelled estimate: the common manufacturer guidance for prolonged operation (e.g. 30 % minimum
+load for prime-rated sets); used only for a warning."""
+
 GENSET_START_LOADING = 0.80
 """Load-dependent start/stop: enough sets run to keep each at or below 80 % of its derated
 rating. Labelled estimate (a common paralleling-controller setting)."""
