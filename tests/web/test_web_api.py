@@ -265,7 +265,11 @@ def test_openapi_documents_the_api(client: TestClient) -> None:
         assert path in spec["paths"], path
     content = spec["paths"]["/api/plan"]["post"]["requestBody"]["content"]
     assert set(content) == {"application/yaml", "application/json"}
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert "http://" not in docs.text and "https://" not in docs.text  # no Swagger UI from a CDN
+    assert "<code>POST /api/plan</code>" in docs.text
+    assert client.get("/redoc").status_code == 404
 
 
 def test_examples_endpoint_guards_names(client: TestClient) -> None:

@@ -271,6 +271,7 @@ def create_app(db_url: str | None = None, *, max_body_bytes: int = MAX_BODY_BYTE
     store = Storage(db_url)
     plan_fn: Planner = planner or _default_planner
     app = FastAPI(
+        docs_url=None, redoc_url=None,  # their pages load Swagger UI/ReDoc from a CDN
         title="flatbed",
         summary="Plan truck-deployable modular AI data centers against the cloud.",
         version=_version(),
@@ -288,7 +289,7 @@ def create_app(db_url: str | None = None, *, max_body_bytes: int = MAX_BODY_BYTE
         resp.headers.setdefault("Referrer-Policy", "no-referrer")
         if request.url.path.endswith("/report"):
             resp.headers["Content-Security-Policy"] = REPORT_CSP
-        elif not request.url.path.startswith(("/docs", "/redoc")):
+        else:
             resp.headers.setdefault("Content-Security-Policy", APP_CSP)
         return resp
 
@@ -297,6 +298,10 @@ def create_app(db_url: str | None = None, *, max_body_bytes: int = MAX_BODY_BYTE
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index() -> HTMLResponse:
         return HTMLResponse(_static_text("index.html"))
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return HTMLResponse(openapi_html(app.openapi()))
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)
     def plotly_js() -> Response:
@@ -431,6 +436,50 @@ def create_app(db_url: str | None = None, *, max_body_bytes: int = MAX_BODY_BYTE
         return {"a": pa.summary(), "b": pb.summary(), "rows": _compare(pa.plan(), pb.plan())}
 
     return app
+
+
+def openapi_html(spec: dict[str, Any]) -> str:
+    """A static, offline HTML page documenting an OpenAPI spec (no Swagger UI, no CDN)."""
+    from html import escape
+
+    info = spec.get("info", {})
+    out = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{escape(str(info.get('title', 'API')))} API</title>",
+        "<link rel='stylesheet' href='/static/app.css'></head><body><header><h1>",
+        f"{escape(str(info.get('title', '')))} API</h1><span class='tag'>version "
+        f"{escape(str(info.get('version', '')))} · machine-readable spec: "
+        "<a href='/openapi.json'>/openapi.json</a></span>",
+        "<a class='docs' href='/'>app</a></header><main class='apidocs'><div>",
+    ]
+    if info.get("summary"):
+        out.append(f"<p>{escape(str(info['summary']))}</p>")
+    for path, ops in spec.get("paths", {}).items():
+        for method, op in ops.items():
+            out.append(f"<section class='op'><h3><code>{escape(method.upper())} "
+                       f"{escape(path)}</code> — {escape(str(op.get('summary', '')))}</h3>")
+            if op.get("description"):
+                out.append(f"<p>{escape(str(op['description']))}</p>")
+            params = op.get("parameters", [])
+            if params:
+                out.append("<table><tr><th>Parameter</th><th>In</th><th>Required</th></tr>")
+                for prm in params:
+                    out.append(f"<tr><td><code>{escape(str(prm.get('name')))}</code></td>"
+                               f"<td>{escape(str(prm.get('in')))}</td>"
+                               f"<td>{'yes' if prm.get('required') else 'no'}</td></tr>")
+                out.append("</table>")
+            body = op.get("requestBody", {}).get("content", {})
+            if body:
+                out.append("<p>Body: " + ", ".join(f"<code>{escape(k)}</code>" for k in body)
+                           + "</p>")
+            resp = op.get("responses", {})
+            if resp:
+                out.append("<p>Responses: " + "; ".join(
+                    f"<b>{escape(str(code))}</b> {escape(str(r.get('description', '')))}"
+                    for code, r in resp.items()) + "</p>")
+            out.append("</section>")
+    out.append("</div></main></body></html>")
+    return "".join(out)
 
 
 def _decode_or_422(body: bytes) -> str:
