@@ -161,3 +161,26 @@ def test_elevation_raises_fan_energy() -> None:
     sea = _run(OSL.dry_bulb_c, AIR_FREE)
     high = _run(OSL.dry_bulb_c, AIR_FREE, cooling=_cm(AIR_FREE, 1500.0))
     assert high.cooling_energy_kwh_per_year > sea.cooling_energy_kwh_per_year
+
+
+def test_gpu_cap_never_below_the_settable_minimum() -> None:
+    # A perf-like curve that still promises 44 % at a "zero" cap must not be credited for power
+    # the GPUs cannot be capped to: below other + min_cap × GPU power, servers are shed.
+    def perf_like(c: np.ndarray) -> np.ndarray:
+        return np.asarray(0.44 + 0.56 * np.clip((c - 0.2857) / 0.7143, 0, 1), dtype=float)
+
+    amb = np.full(8760, 10.0)
+    amb[4000] = 29.0  # free air: capacity 106.7 kW, 3.44 kW per server
+    amb[4001] = 27.5  # capacity 266.7 kW, 8.60 kW per server (above the floor)
+    r = _run(amb, AIR_FREE, utilization=np.ones(8760), throughput_fraction_at_power_cap=perf_like,
+             min_cap_fraction=200 / 700)
+    other, gpu = 10.2 - 5.6, 5.6
+    floor = other + gpu * 200 / 700
+    per = 320.0 / 3.0 / 31
+    assert per < floor
+    cap_way = per / floor * 0.44
+    shed_way = per / 10.2
+    assert r.throughput_fraction[4000] == pytest.approx(max(cap_way, shed_way))
+    per2 = 320.0 * 2.5 / 3.0 / 31
+    c2 = (per2 - other) / gpu
+    assert r.throughput_fraction[4001] == pytest.approx(float(perf_like(np.array([c2]))[0]))

@@ -47,6 +47,11 @@ FUEL_TANK_HOURS_AT_PEAK = 72.0
 """Default on-site fuel storage: 72 h at peak burn [h] (NFPA 110 "Class 72" fuel-supply
 designation, hours of operation at rated load without refuelling)."""
 
+MIN_CAP_FRACTION = 200.0 / 700.0
+"""Default lowest GPU power limit as a fraction of board power: H100 SXM accepts power limits down
+to 200 W of its 700 W (``nvidia-smi -q -d POWER`` "Min Power Limit"; labelled estimate for other
+GPUs — pass the accelerator's ``min_power_cap_w / tdp_w`` when the catalog has it)."""
+
 UPS_RIDE_THROUGH_S = 300.0
 """Default UPS autonomy [s]: 5 min, the top of the 30 s–5 min bridge-to-genset range (Schneider
 WP229, research notes §6c)."""
@@ -203,6 +208,7 @@ def evaluate_facility(
     throughput_fraction_at_power_cap: ThroughputCurve | None = None,
     gpu_kw_per_server: float | dict[str, float] | None = None,
     on_overheat: Literal["cap", "shed"] = "cap",
+    min_cap_fraction: float = MIN_CAP_FRACTION,
     max_throttled_hours: float = 0.0,
     pads: int | None = None,
     fuel_tank_l: float | None = None,
@@ -227,6 +233,7 @@ def evaluate_facility(
     throughput_fraction_at_power_cap : cap_fraction → throughput fraction (perf model).
     gpu_kw_per_server : GPU power at full load per server [kW] (GPUs × TDP), one number or by
         server id; default max − idle.
+    min_cap_fraction : lowest GPU power cap / GPU max power (accelerator min_power_cap_w / tdp_w).
     max_throttled_hours : throttled hours per year tolerated before it is a violation.
     pads : module pads at the site (None = unlimited).
     fuel_tank_l : fuel storage [L or m³]; default 72 h at peak burn.
@@ -274,7 +281,7 @@ def evaluate_facility(
         ambient_c=weather.dry_bulb_c, utilization=utilization, servers=1,
         server_idle_kw=idle_kw, server_max_kw=max_kw, cooling=cm, gpu_kw_per_server=gpu_kw,
         throughput_fraction_at_power_cap=throughput_fraction_at_power_cap,
-        on_overheat=on_overheat,
+        on_overheat=on_overheat, min_cap_fraction=min_cap_fraction,
     )
     grid_supply = PowerSupply(kind="grid", grid_kw=grid_kw, grid_usd_per_kwh=grid_usd_per_kwh,
                               grid_kg_co2_per_kwh=grid_kg_co2_per_kwh, elevation_m=elev)

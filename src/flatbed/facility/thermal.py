@@ -110,6 +110,7 @@ def simulate_year(
     gpu_kw_per_server: float | None = None,
     throughput_fraction_at_power_cap: ThroughputCurve | None = None,
     on_overheat: Literal["cap", "shed"] = "cap",
+    min_cap_fraction: float = 0.0,
     ups_efficiency: float = UPS_EFFICIENCY,
     pdu_efficiency: float = PDU_EFFICIENCY,
 ) -> YearResult:
@@ -141,6 +142,9 @@ def simulate_year(
         What the cluster does when cooling cannot keep up: "cap" caps GPU power (shedding whole
         servers in hours where that keeps more throughput); "shed" only sheds servers, throughput
         falling in proportion to the IT power removed.
+    min_cap_fraction : float
+        Lowest settable GPU power limit as a fraction of GPU max power (accelerator
+        ``min_power_cap_w / tdp_w``); below it servers are shed instead.
     ups_efficiency, pdu_efficiency : float
         Distribution efficiencies (:mod:`flatbed.facility.power`).
 
@@ -171,10 +175,11 @@ def simulate_year(
         thr = thr_shed
     else:
         allowed = it / max(servers, 1)
-        floor_kw = min(server_idle_kw, other_kw)
-        cap = np.clip((allowed - other_kw) / gpu_kw, 0.0, 1.0)
-        avail = curve(cap)
-        # Below the non-GPU floor whole servers must be shed as well.
+        lo = float(np.clip(min_cap_fraction, 0.0, 1.0))
+        floor_kw = other_kw + lo * gpu_kw  # a working server with its GPUs at the lowest cap
+        cap = np.clip((allowed - other_kw) / gpu_kw, lo, 1.0)
+        avail = np.asarray(curve(cap), dtype=np.float64)
+        # Below that floor whole servers must be shed as well.
         shed = np.where(allowed < floor_kw, allowed / max(floor_kw, 1e-9), 1.0)
         avail = np.clip(avail * shed, 0.0, 1.0)
         thr_cap = np.where(throttled, np.minimum(u, avail), u)
