@@ -235,8 +235,8 @@ def heat_capacity_kw(ambient_c: ArrayLike, m: CoolingModel) -> FloatArray:
     """Heat [kW] the plant can reject at ``ambient_c`` while holding the inlet/supply limits.
 
     Free cooling only: q_max = min over paths of (limit − T) / approach, in [0, 1], times design
-    heat. With a compressor: the full design heat. Either way times the equipment fraction above
-    the rated ambient (:data:`CAPACITY_FALLOFF_K`).
+    heat. With a compressor: the full design heat. Either way no more than the equipment fraction
+    above the rated ambient allows (:data:`CAPACITY_FALLOFF_K`); the tighter of the two binds.
     """
     t = np.asarray(ambient_c, dtype=np.float64)
     if m.has_compressor:
@@ -245,7 +245,8 @@ def heat_capacity_kw(ambient_c: ArrayLike, m: CoolingModel) -> FloatArray:
         free = np.ones_like(t)
         for _share, limit, approach, _dt in _paths(m):
             free = np.minimum(free, np.clip((limit - t) / approach, 0.0, 1.0))
-    return np.asarray(m.design_heat_kw * free * _equipment_fraction(t, m), dtype=np.float64)
+    return np.asarray(m.design_heat_kw * np.minimum(free, _equipment_fraction(t, m)),
+                      dtype=np.float64)
 
 
 def max_ambient_c(m: CoolingModel, load_fraction: float = 1.0) -> float:
