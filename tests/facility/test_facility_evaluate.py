@@ -114,7 +114,7 @@ def test_epw_weather_path(tmp_path: Path) -> None:
     f = tmp_path / "phx.epw"
     write_epw(f, PHX)
     w = weather_for(f, None)
-    assert not w.synthesized
+    assert w.synthesized and "phx.epw" in w.source  # a synthesized year keeps its label
     r = _eval(weather=w)
     assert r.throttled_hours == pytest.approx(_eval().throttled_hours, abs=30)  # type: ignore
 

@@ -45,7 +45,12 @@ def test_epw_written_by_tests_round_trips(tmp_path: Path) -> None:
     assert np.max(np.abs(r.pressure_pa - w.pressure_pa)) <= 0.5 + 1e-9
     assert np.max(np.abs(r.wet_bulb_c - w.wet_bulb_c)) < 0.1
     assert (r.latitude, r.longitude, r.elevation_m) == (45.5, -73.6, 250.0)
-    assert r.synthesized is False and "testville.epw" in r.source
+    # The analytic year is labelled synthesized; the label survives the round trip.
+    assert r.synthesized is True and "testville.epw" in r.source and "analytic" in r.source
+    measured = WeatherYear.from_arrays(w.dry_bulb_c, w.dew_point_c, elevation_m=250.0,
+                                       source="station", synthesized=False)
+    write_epw(f, measured)
+    assert read_epw(f).synthesized is False
 
 
 def test_shipped_fixture_epw_reads(tmp_path: Path) -> None:

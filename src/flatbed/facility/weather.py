@@ -223,8 +223,12 @@ def read_epw(path: str | Path) -> WeatherYear:
     pa = np.where(miss_p.all(), float(pressure_pa_at_elevation(elev)), _fill_missing(pa, miss_p))
     city = loc[1] or p.stem
     src = f"EPW file {p.name}: {city}, {loc[3]} (data source {loc[4] or 'n/a'}, WMO {loc[5]})"
+    # Years flatbed synthesized keep their label through an EPW round trip (COMMENTS 2 marker).
+    synthesized = lines[6].replace(" ", "").lower().startswith("comments2,synthesized=true")
+    if synthesized:
+        src = f"{lines[5].partition(',')[2].strip()} (via EPW file {p.name})"
     return WeatherYear.from_arrays(
-        db, dp, elevation_m=elev, pressure_pa=pa, source=src, synthesized=False,
+        db, dp, elevation_m=elev, pressure_pa=pa, source=src, synthesized=synthesized,
         latitude=lat, longitude=lon, name=city,
     )
 
