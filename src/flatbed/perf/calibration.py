@@ -25,9 +25,11 @@ import yaml
 from scipy.optimize import least_squares
 
 from flatbed.catalog.loader import Catalog
+from flatbed.catalog.records import Accelerator, VisionModel
 from flatbed.errors import InputError
 from flatbed.perf.llm import DEFAULT_COEFFICIENTS, ENGINES, EngineCoefficients
 from flatbed.perf.serving_sample import deployment_for_row
+from flatbed.perf.vision import TaskCoefficients
 
 FITTED = ("eta_gemm", "eta_attn", "eta_mem", "t_iter_s", "t_layer_s", "t_moe_layer_s", "t_ttft_s",
           "wave_weight", "eta_kv", "t_seq_s")
@@ -138,4 +140,59 @@ def load_coefficients(path: str | Path) -> dict[str, EngineCoefficients]:
         if unknown:
             raise InputError(f"{p}: {engine}: unknown coefficients {sorted(unknown)}")
         out[engine] = replace(DEFAULT_COEFFICIENTS[engine], **vals)
+    return out
+
+
+def fit_task_coefficients(
+    rows: Sequence[dict[str, str]], catalog: Catalog
+) -> dict[str, TaskCoefficients]:
+    """Fit ``eta_max`` and ``traffic_scale`` of each vision task to MLPerf Offline rows.
+
+    Robust least squares on ``log(predicted/measured)``; two parameters per task are
+    identifiable when the rows span accelerators with different compute-to-bandwidth ratios
+    (H100 PCIe/SXM/NVL and H200 do). Tasks with fewer than 3 rows keep their defaults.
+    """
+    from flatbed.perf import vision  # local: keeps calibration importable without vision
+    from flatbed.perf.mlperf import OFFLINE_BATCH, Skip, _norm_benchmark, mlperf_precision
+
+    by_task: dict[str, list[tuple[VisionModel, Accelerator, int, str, float]]] = {}
+    for r in rows:
+        if (r.get("scenario") or "") != "Offline" or "maxq" in (r.get("system") or "").lower():
+            continue
+        bench, acc_target = _norm_benchmark((r.get("benchmark") or "").strip())
+        if not catalog.has("vision_models", bench) or not catalog.has(
+            "accelerators", r.get("accelerator") or ""
+        ):
+            continue
+        model = catalog.get("vision_models", bench, VisionModel)
+        acc = catalog.get("accelerators", r["accelerator"], Accelerator)
+        try:
+            value, count = float(r["value"]), int(float(r["accelerator_count"]))
+        except (KeyError, ValueError):
+            continue
+        prec = mlperf_precision(bench, acc_target, acc, r.get("round") or "")
+        by_task.setdefault(model.task, []).append((model, acc, count, prec, value))
+    del Skip
+    out = dict(vision.TASK_COEFFICIENTS)
+    for task, data in by_task.items():
+        if len(data) < 3:
+            continue
+        base = out[task]
+
+        batch = OFFLINE_BATCH[task]
+
+        def resid(x: np.ndarray, base: vision.TaskCoefficients = base,
+                  data: list[tuple[VisionModel, Accelerator, int, str, float]] = data,
+                  batch: float = batch) -> np.ndarray:
+            coef = replace(base, eta_max=float(np.exp(x[0])), traffic_scale=float(np.exp(x[1])))
+            return np.array([
+                math.log(n * vision.throughput_per_s(m, a, batch, p, None, coef) / v)
+                for m, a, n, p, v in data
+            ])
+
+        sol = least_squares(resid, np.log([base.eta_max, base.traffic_scale]),
+                            bounds=(np.log([1e-4, 1e-3]), np.log([2.0, 1e3])),
+                            loss="soft_l1", f_scale=0.05)
+        out[task] = replace(base, eta_max=float(np.exp(sol.x[0])),
+                            traffic_scale=float(np.exp(sol.x[1])))
     return out

@@ -565,15 +565,34 @@ class LLMDeployment:
             t_heavy = t_pf_only
         h = cc * chunks  # prompt iterations per request lifetime
         others = max(h - chunks, 0.0)
-        saturated_wait = 0.0
-        if c.mixed_batches:
-            if others <= n_dec:
-                tpot = (others * t_heavy + (n_dec - others) * t_light) / n_dec
-            else:  # prompt-bound: every iteration carries a prompt, the rest queue
-                tpot = t_heavy
-                saturated_wait = (others - n_dec) * t_heavy
-        else:
+        if c.mixed_batches and others <= n_dec:
+            tpot = (others * t_heavy + (n_dec - others) * t_light) / n_dec
+        elif not c.mixed_batches and others * p_heavy <= n_dec * budget:
             tpot = (n_dec * t_light + others * t_heavy) / n_dec
+        else:
+            # prompt-bound: every iteration carries prompt tokens, packed up to the budget;
+            # a lifetime spans n_iter iterations, of which a request decodes in n_dec
+            n_iter = max(n_dec + chunks, cc * isl / budget)
+            p_iter = cc * isl / n_iter
+            d = cc * n_dec / n_iter
+            pf_seqs = p_iter / isl
+            if c.mixed_batches:
+                t_sat = self.iteration_time_s(p_iter, d, d * ctx, p_iter * isl / 2.0, pf_seqs)
+            else:
+                t_sat = self.iteration_time_s(
+                    p_iter, 0.0, 0.0, p_iter * isl / 2.0, pf_seqs
+                ) + self.iteration_time_s(0.0, d, d * ctx, prefill_seqs=0.0)
+            life_sat = n_iter * t_sat
+            ttft_sat = c.t_ttft_s + life_sat - n_dec * t_sat
+            rps = cc / life_sat
+            if concurrency > cc:
+                ttft_sat += (concurrency / cc - 1.0) * life_sat
+            return SteadyState(
+                concurrency=concurrency, ttft_s=ttft_sat, tpot_s=t_sat,
+                output_tokens_per_s=rps * osl, requests_per_s=rps,
+                decode_iteration_s=t_light, prefill_iteration_s=t_sat,
+            )
+        saturated_wait = 0.0
         life = chunks * t_heavy + n_dec * tpot
         lam = cc / life
         rho = min(lam * chunks * t_pf_only, 0.95)

@@ -136,7 +136,7 @@ def arch_for(hf_id: str, catalog: Catalog | None = None) -> ModelArch | None:
     if catalog is not None:
         for name in (hf_id, hf_id.split("/")[-1]):
             if catalog.has("models", name):
-                found = catalog.get("models", name)
+                found: object = catalog.get("models", name)
                 if isinstance(found, ModelArch):
                     return found
         for rec in catalog.all("models"):

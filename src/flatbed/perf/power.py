@@ -1,0 +1,136 @@
+"""Accelerator and server power versus load and phase, and throughput under a power cap.
+
+GPU board power is ``P = P_idle + (P_tdp − P_idle)·u·a_phase`` for utilization ``u`` and a phase
+activity ``a`` (compute-bound work such as prefill, CNN and encoder batches runs at the board
+limit; memory-bound decode draws less). Splitwise (Patel et al., ISCA 2024, §3.4 and Fig. 7)
+measured on DGX-H100 that the prompt phase draws close to TDP while the token phase draws well
+below it and loses little throughput under a power cap; POLCA (Patel et al., ASPLOS 2024,
+arXiv:2308.12908, Fig. 4) reports the same for inference power capping.
+
+The throughput-versus-cap curve uses dynamic voltage-frequency scaling: dynamic power scales
+about with the cube of the core clock (``P ∝ f·V²`` with ``V ∝ f``; Weste & Harris, *CMOS VLSI
+Design*, 4th ed., §5.2), compute-bound time scales with ``1/f`` and memory-bound time does not
+depend on the core clock.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from flatbed.catalog.records import Accelerator, Server
+
+IDLE_FRACTION = 0.12
+"""GPU idle power as a fraction of TDP [-]. Estimate: H100 SXM idles at 70–90 W of 700 W and
+A100 SXM at 50–60 W of 400 W in ``nvidia-smi`` readings reported by MLPerf Power submitters'
+idle logs (mlcommons/inference_results_v4.1, ``spl.txt`` before ``power_begin``)."""
+
+PHASE_ACTIVITY: dict[str, float] = {
+    "compute": 1.0,
+    "prefill": 1.0,
+    "mixed": 0.85,
+    "decode": 0.7,
+    "memory": 0.7,
+    "idle": 0.0,
+}
+"""Fraction of the dynamic range a fully busy GPU draws in each phase [-]. Compute-bound phases
+run at the board limit; memory-bound decode about 0.7 (Splitwise, Patel et al. ISCA 2024, Fig. 7:
+token phase at roughly 60–75% of TDP on H100); "mixed" is the continuous-batching blend."""
+
+MIN_CLOCK_FRACTION = 0.35
+"""Lowest core clock reachable under a cap, as a fraction of the maximum [-] (H100 SXM: about
+690 of 1980 MHz supported application clocks, ``nvidia-smi -q -d SUPPORTED_CLOCKS``)."""
+
+
+def gpu_power_w(
+    accel: Accelerator,
+    utilization: float | npt.NDArray[np.float64],
+    phase: str = "mixed",
+) -> float | npt.NDArray[np.float64]:
+    """Board power of one accelerator [W].
+
+    Parameters
+    ----------
+    accel
+        Catalog record (``tdp_w``).
+    utilization
+        Busy fraction [-], 0–1 (scalar or array).
+    phase
+        Key of :data:`PHASE_ACTIVITY` ("compute"/"prefill", "mixed", "decode"/"memory", "idle").
+    """
+    try:
+        a = PHASE_ACTIVITY[phase]
+    except KeyError:
+        raise ValueError(
+            f"unknown phase {phase!r}; expected one of {sorted(PHASE_ACTIVITY)}"
+        ) from None
+    u = np.clip(np.asarray(utilization, dtype=float), 0.0, 1.0)
+    idle = IDLE_FRACTION * accel.tdp_w
+    p = idle + (accel.tdp_w - idle) * u * a
+    return float(p) if np.ndim(p) == 0 else p
+
+
+def server_power_kw(
+    server: Server,
+    accel: Accelerator,
+    utilization: float | npt.NDArray[np.float64],
+    phase: str = "mixed",
+) -> float | npt.NDArray[np.float64]:
+    """Wall power of one server [kW]: its idle power plus each GPU's rise above idle, capped at
+    the nameplate maximum.
+
+    ``server.idle_power_kw`` already holds the GPUs at idle, CPUs, fans and NICs.
+    """
+    rise = np.asarray(gpu_power_w(accel, utilization, phase)) - IDLE_FRACTION * accel.tdp_w
+    p = np.minimum(server.idle_power_kw + server.accelerator_count * rise / 1e3,
+                   server.max_power_kw)
+    return float(p) if np.ndim(p) == 0 else p
+
+
+def clock_fraction_at_power(
+    power_fraction: float | npt.NDArray[np.float64],
+    demand_fraction: float = 1.0,
+) -> float | npt.NDArray[np.float64]:
+    """Core clock fraction that holds board power at ``power_fraction`` of TDP [-].
+
+    ``demand_fraction`` is the power the work would draw at full clock, as a fraction of TDP.
+    With static power ``s = IDLE_FRACTION`` and dynamic power ∝ f³:
+    ``f = ((cap − s)/(demand − s))^(1/3)``, clipped to [MIN_CLOCK_FRACTION, 1].
+    """
+    s = IDLE_FRACTION
+    cap = np.asarray(power_fraction, dtype=float)
+    d = max(demand_fraction, s + 1e-9)
+    f = np.cbrt(np.clip((cap - s) / (d - s), 0.0, None))
+    out = np.clip(f, MIN_CLOCK_FRACTION, 1.0)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def throughput_fraction_at_power_cap(
+    cap_fraction: float | npt.NDArray[np.float64],
+    memory_bound_fraction: float = 0.5,
+) -> float | npt.NDArray[np.float64]:
+    """Throughput relative to uncapped when GPU power is capped at ``cap_fraction`` of TDP [-].
+
+    The work is split by time into a compute-bound share (draws full TDP, time ∝ 1/f) and a
+    memory-bound share ``memory_bound_fraction`` (draws ``PHASE_ACTIVITY['memory']`` of the
+    dynamic range; its time does not depend on the core clock, only on whether the cap forces
+    the clock below what the memory system needs, modelled as the same cube law). Capped time
+    is ``(1−m)/f_c + m/f_m`` for clocks ``f_c``, ``f_m`` from :func:`clock_fraction_at_power`.
+
+    Parameters
+    ----------
+    cap_fraction
+        Power limit as a fraction of TDP [-] (scalar or array).
+    memory_bound_fraction
+        Share of uncapped time that is memory-bound [-], 0 (prefill) … 1 (small-batch decode).
+    """
+    m = float(np.clip(memory_bound_fraction, 0.0, 1.0))
+    s = IDLE_FRACTION
+    d_mem = s + (1 - s) * PHASE_ACTIVITY["memory"]
+    f_c = np.asarray(clock_fraction_at_power(cap_fraction, 1.0))
+    f_m = np.asarray(clock_fraction_at_power(cap_fraction, d_mem))
+    # memory-bound time only stretches once the clock falls below what saturates memory:
+    # treat its slowdown as the square root of the clock deficit (half-sensitivity)
+    t = (1 - m) / f_c + m / np.sqrt(f_m)
+    out = 1.0 / t
+    return float(out) if np.ndim(out) == 0 else out
