@@ -139,25 +139,48 @@ def hottest_week_figure(hourly: Hourly) -> Figure:
         yaxis2={"title": {"text": "ambient [°C]"}, "overlaying": "y", "side": "right"})}
 
 
+MAX_DISALLOWED_BARS = 8
+"""Options the data rules forbid are drawn only up to this many (the cheapest); the TCO table
+lists every option with its reason."""
+
+
 def tco_comparison_figure(site: SitePlan, horizon_years: int) -> Figure | None:
-    """Edge TCO against each cloud alternative; disallowed options greyed [USD]."""
+    """Edge TCO against the cloud alternatives [USD].
+
+    Allowed options come first (cheapest first), then the cheapest
+    :data:`MAX_DISALLOWED_BARS` disallowed ones in grey. Each bar's reason is in its hover.
+    """
     if not site.alternatives:
         return None
-    names = ["edge (this plan)"] + [label(a.name) for a in site.alternatives]
-    vals = [site.tco_usd] + [a.tco_usd for a in site.alternatives]
-    colors = [EDGE] + [CLOUD if a.allowed else GREY for a in site.alternatives]
+    allowed = sorted((a for a in site.alternatives if a.allowed), key=lambda a: a.tco_usd)
+    banned = sorted((a for a in site.alternatives if not a.allowed), key=lambda a: a.tco_usd)
+    shown = allowed + banned[:MAX_DISALLOWED_BARS]
+    names = ["edge (this plan)"] + [label(a.name) for a in shown]
+    vals = [site.tco_usd] + [a.tco_usd for a in shown]
+    colors = [EDGE] + [CLOUD if a.allowed else GREY for a in shown]
     text = ["feasible" if site.feasible else "not feasible"] + [
-        ("allowed" if a.allowed else "not allowed: " + label(a.reason))
+        ("allowed" if a.allowed else "not allowed")
         + (f"; break-even month {a.breakeven_month}" if a.breakeven_month else "")
-        for a in site.alternatives
+        for a in shown
     ]
+    hover = [label(site.binding_constraint or "")] + [label(_short(a.reason, 140))
+                                                      for a in shown]
+    title = f"{horizon_years}-year TCO: edge vs cloud [USD]"
+    if len(banned) > MAX_DISALLOWED_BARS:
+        title += (f" — {len(banned) - MAX_DISALLOWED_BARS} more disallowed options in the "
+                  "table below")
     data = [{"type": "bar", "orientation": "h", "y": names, "x": [round(v) for v in vals],
              "marker": {"color": colors}, "text": text, "textposition": "auto",
-             "hovertemplate": "%{y}: $%{x:,.0f}<extra></extra>"}]
+             "customdata": hover,
+             "hovertemplate": "%{y}: $%{x:,.0f}<br>%{customdata}<extra></extra>"}]
     return {"data": data, "layout": _layout(
-        f"{horizon_years}-year TCO: edge vs cloud [USD]", xaxis={"title": {"text": "USD"}},
+        title, xaxis={"title": {"text": "USD"}},
         yaxis={"autorange": "reversed", "automargin": True},
-        height=120 + 40 * len(names), showlegend=False)}
+        height=120 + 30 * len(names), showlegend=False)}
+
+
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def cost_breakdown_figure(site: SitePlan) -> Figure | None:
