@@ -7,6 +7,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from flatbed.scenario import Scenario
 from flatbed.sweep.evaluators import scenario_summary
 from flatbed.sweep.run import run_sweep
 from flatbed.sweep.spec import parse_sweep_spec
@@ -21,7 +22,7 @@ SPEC = parse_sweep_spec({"mode": "random", "samples": 40, "seed": 11, "parameter
 }})
 
 
-def _base():  # type: ignore[no-untyped-def]
+def _base() -> Scenario:
     import importlib.util
 
     here = Path(__file__).with_name("test_sweep_spec_and_paths.py")
@@ -29,7 +30,8 @@ def _base():  # type: ignore[no-untyped-def]
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    return mod.base_scenario()
+    scen: Scenario = mod.base_scenario()
+    return scen
 
 
 def test_local_ray_equals_local_processes(tmp_path: Path) -> None:

@@ -54,7 +54,7 @@ def test_random_is_seeded_and_within_bounds() -> None:
     assert a == b
     c = variants(parse_sweep_spec({**raw, "seed": 43}))
     assert a != c
-    prices = [x["sites[0].grid_usd_per_kwh"] for x in a]
+    prices = [float(x["sites[0].grid_usd_per_kwh"]) for x in a]
     assert all(0.05 <= p <= 0.3 for p in prices)
     # uniform on [0.05, 0.3]: mean 0.175, sd of the mean 0.072/sqrt(200) ≈ 0.005
     assert sum(prices) / len(prices) == pytest.approx(0.175, abs=0.02)
