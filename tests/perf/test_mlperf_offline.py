@@ -1,0 +1,70 @@
+"""MLPerf predictor: precision choice, skips, and the Offline/power accuracy on the shared set."""
+
+from __future__ import annotations
+
+import csv
+import statistics
+from pathlib import Path
+
+import pytest
+
+from flatbed.catalog import builtin_catalog
+from flatbed.catalog.records import Accelerator
+from flatbed.perf.mlperf import Skip, mlperf_precision, predict_mlperf_row
+
+CAT = builtin_catalog()
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "validation"
+MLPERF_CSV = SHARED / "mlperf_results.csv"
+
+
+def test_precisions() -> None:
+    h100 = CAT.get("accelerators", "h100_sxm", Accelerator)
+    b200 = CAT.get("accelerators", "b200_sxm", Accelerator)
+    b300 = CAT.get("accelerators", "b300_sxm", Accelerator)
+    assert mlperf_precision("resnet50", "", h100, "v4.1") == "int8"
+    assert mlperf_precision("bert", "99.9", h100, "v4.1") == "fp16"
+    assert mlperf_precision("llama2-70b", "99", h100, "v4.1") == "fp8"
+    assert mlperf_precision("llama2-70b", "99", b200, "v5.1") == "fp4"
+    assert mlperf_precision("resnet50", "", b300, "v5.1") == "fp8"  # B300 INT8 is de-rated
+
+
+def test_skips_have_reasons() -> None:
+    row = {"round": "v4.1", "system": "x", "accelerator": "H100-SXM-80GB",
+           "accelerator_count": "8", "benchmark": "resnet50", "scenario": "Server",
+           "value": "1", "units": "queries/s", "power_w": ""}
+    with pytest.raises(Skip, match="serving simulator"):
+        predict_mlperf_row(row, CAT)
+    with pytest.raises(Skip, match="not in catalog"):
+        predict_mlperf_row({**row, "scenario": "Offline", "accelerator": "TPU v9"}, CAT)
+    with pytest.raises(Skip, match="not a metric"):
+        predict_mlperf_row({**row, "units": "ms_p99_TTFT_measured"}, CAT)
+
+
+@pytest.mark.skipif(not MLPERF_CSV.exists(), reason="shared validation data not present")
+def test_offline_and_power_accuracy() -> None:
+    """Offline throughput median APE ≤ 12 % and power ≤ 10 % on NVIDIA/AMD data-center rows;
+    ≥ 90 % of their Offline rows predicted."""
+    off: list[float] = []
+    pw: list[float] = []
+    offline_dc = predicted = 0
+    with MLPERF_CSV.open() as fh:
+        for r in csv.DictReader(fh):
+            dc = CAT.has("accelerators", r["accelerator"])
+            if dc and r["scenario"] == "Offline" and r["benchmark"] not in ("dlrm-99", "dlrm-99.9",
+                                                                              "rnnt", "rgat"):
+                offline_dc += 1
+            try:
+                preds = predict_mlperf_row(r, CAT)
+            except Skip:
+                continue
+            if r["scenario"] == "Offline":
+                predicted += 1
+            for p in preds:
+                ape = abs(p.predicted / p.measured - 1) * 100
+                if p.metric == "throughput":
+                    off.append(ape)
+                elif p.metric == "power_w":
+                    pw.append(ape)
+    assert predicted >= 0.9 * offline_dc
+    assert statistics.median(off) <= 12.0
+    assert statistics.median(pw) <= 10.0

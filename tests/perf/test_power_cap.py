@@ -1,0 +1,74 @@
+"""GPU/server power and the throughput-versus-power-cap curve."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from flatbed.catalog import builtin_catalog
+from flatbed.catalog.records import Accelerator, Server
+from flatbed.perf.power import (
+    IDLE_FRACTION,
+    MIN_CLOCK_FRACTION,
+    PHASE_ACTIVITY,
+    clock_fraction_at_power,
+    gpu_power_w,
+    server_power_kw,
+    throughput_fraction_at_power_cap,
+)
+
+CAT = builtin_catalog()
+H100 = CAT.get("accelerators", "h100_sxm", Accelerator)
+DGX = CAT.get("servers", "DGX-H100", Server)
+
+
+def test_gpu_power_endpoints() -> None:
+    assert gpu_power_w(H100, 0.0, "compute") == pytest.approx(IDLE_FRACTION * 700)
+    assert gpu_power_w(H100, 1.0, "compute") == pytest.approx(700)
+    dec = gpu_power_w(H100, 1.0, "decode")
+    assert IDLE_FRACTION * 700 < dec < 700
+    assert dec == pytest.approx(84 + (700 - 84) * PHASE_ACTIVITY["decode"])
+    arr = gpu_power_w(H100, np.array([0.0, 0.5, 1.0, 2.0]), "compute")
+    assert isinstance(arr, np.ndarray)
+    assert np.all(np.diff(arr) >= 0) and arr[-1] == pytest.approx(700)  # clipped at u=1
+    with pytest.raises(ValueError):
+        gpu_power_w(H100, 1.0, "warp-drive")
+
+
+def test_server_power_between_idle_and_nameplate() -> None:
+    idle = server_power_kw(DGX, H100, 0.0)
+    full = server_power_kw(DGX, H100, 1.0, "compute")
+    assert idle == pytest.approx(DGX.idle_power_kw)
+    assert DGX.idle_power_kw < full <= DGX.max_power_kw
+    # 8 GPUs rising from idle to TDP add 8 × 616 W unless the nameplate caps it
+    assert full == pytest.approx(min(DGX.idle_power_kw + 8 * 0.616, DGX.max_power_kw))
+
+
+def test_clock_cube_law() -> None:
+    s = IDLE_FRACTION
+    for cap in (0.5, 0.7, 0.9):
+        f = clock_fraction_at_power(cap)
+        assert f == pytest.approx(((cap - s) / (1 - s)) ** (1 / 3))
+    assert clock_fraction_at_power(1.2) == 1.0
+    assert clock_fraction_at_power(0.05) == MIN_CLOCK_FRACTION
+
+
+def test_throughput_at_cap_monotone_and_bounded() -> None:
+    caps = np.linspace(0.2, 1.0, 33)
+    for m in (0.0, 0.5, 1.0):
+        thr = np.asarray(throughput_fraction_at_power_cap(caps, m))
+        assert np.all(np.diff(thr) >= -1e-12)
+        assert thr[-1] == pytest.approx(1.0)
+        assert np.all((thr > 0) & (thr <= 1.0 + 1e-12))
+
+
+def test_memory_bound_loses_less_than_compute_bound() -> None:
+    for cap in (0.4, 0.6, 0.8):
+        compute = throughput_fraction_at_power_cap(cap, 0.0)
+        decode = throughput_fraction_at_power_cap(cap, 1.0)
+        assert decode > compute
+    # compute-bound throughput at a cap equals the clock fraction (time ∝ 1/f)
+    assert throughput_fraction_at_power_cap(0.6, 0.0) == pytest.approx(clock_fraction_at_power(0.6))
+    # decode keeps full speed while the cap is above what it draws
+    d_mem = IDLE_FRACTION + (1 - IDLE_FRACTION) * PHASE_ACTIVITY["memory"]
+    assert throughput_fraction_at_power_cap(d_mem + 0.01, 1.0) == pytest.approx(1.0)
