@@ -50,3 +50,27 @@ def fleet_objective(scen: Scenario) -> dict[str, float | str]:
         "sites_used": float(len({u.site for u in sol.units if u.count > 0})),
         "status": sol.status,
     }
+
+
+def plan_totals(scen: Scenario) -> dict[str, float | str]:
+    """The single-site plan chain (:func:`flatbed.plan.chain.plan_scenario`, no Monte Carlo)
+    summed over sites: TCO, capex, opex, facility kW, GPUs, throttled hours, feasibility."""
+    from flatbed.plan.chain import plan_scenario
+
+    plan = plan_scenario(scen, mc_samples=0)
+    sites = plan.sites
+    return {
+        "tco_usd": float(sum(s.tco_usd for s in sites)),
+        "capex_usd": float(sum(s.capex_usd for s in sites)),
+        "opex_usd_per_year": float(sum(s.opex_usd_per_year for s in sites)),
+        "facility_kw": float(sum(s.facility_kw for s in sites)),
+        "gpus": float(sum(s.gpus for s in sites)),
+        "throttled_hours": float(max((s.throttled_hours for s in sites), default=0.0)),
+        "feasible": "yes" if all(s.feasible for s in sites) else "no",
+        "binding_constraint": ";".join(sorted({s.binding_constraint for s in sites
+                                               if s.binding_constraint})),
+    }
+
+
+EVALUATORS = {"plan": plan_totals, "fleet": fleet_objective, "summary": scenario_summary}
+"""Named evaluate functions for ``flatbed sweep --evaluate NAME``."""
