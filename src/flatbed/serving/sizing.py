@@ -125,8 +125,8 @@ def deployment_for(workload: LLMWorkload | VisionWorkload, accelerator_id: str |
     accel_id = accelerator_id or default_accelerator(workload)
     try:
         accel = catalog.get("accelerators", accel_id, Accelerator)
-    except KeyError:
-        raise InputError(f"workload {workload.id!r}: unknown accelerator {accel_id!r}") from None
+    except InputError as exc:
+        raise InputError(f"workload {workload.id!r}: {exc}") from None
     if isinstance(workload, VisionWorkload):
         vm = catalog.get("vision_models", workload.model, VisionModel)
         return VisionDeployment(vm, accel, workload.precision, workload.resolution)
