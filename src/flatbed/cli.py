@@ -171,7 +171,7 @@ def catalog_show(name: Annotated[str, typer.Argument(help="Id or alias.")]) -> N
 
 
 # Area commands (validate, simulate, fleet, sweep, serve) live beside their code.
-for _area in ("perf", "serving", "fleet", "sweep", "web"):
+for _area in ("perf", "serving", "facility", "fleet", "sweep", "web"):
     try:
         _mod = importlib.import_module(f"flatbed.{_area}.commands")
     except ModuleNotFoundError as _exc:  # an area without commands yet

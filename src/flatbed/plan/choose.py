@@ -1,0 +1,202 @@
+"""The single-site search: every candidate configuration through the chain, the best kept.
+
+The space is, per workload, the accelerators (and for LLMs the tensor-parallel degrees) that can
+serve it, times the cooling technologies, times the module types. Each workload is sized once per
+(accelerator, TP) — the request-level simulation is the costly part — and the options that meet
+their SLOs are shortlisted by GPU capex (``SHORTLIST`` per workload). The product of the
+shortlists, cooling and modules is then evaluated exhaustively through the whole chain (facility
+year, economics), so the winner is the true optimum of that product; options cut from a shortlist
+are listed as rejected on cost.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from flatbed.catalog import Accelerator
+from flatbed.plan.chain import (
+    OptionResult,
+    SiteContext,
+    SiteOption,
+    WorkloadOption,
+    WorkloadSizing,
+    evaluate_option,
+    servers_for,
+    size_workload,
+)
+from flatbed.plan.result import ParetoPoint, Rejected
+from flatbed.scenario import LLMWorkload
+
+SHORTLIST = 3
+"""Accelerator/TP options kept per workload after sizing, cheapest GPU capex first."""
+
+TP_DEGREES = (1, 2, 4, 8)
+
+
+@dataclass
+class SearchResult:
+    best: OptionResult
+    evaluated: list[OptionResult]
+    rejected: list[Rejected]
+    pareto: list[ParetoPoint]
+    binding: str = ""
+
+
+def binding_constraint(best: OptionResult, results: list[OptionResult],
+                       obj: Callable[[OptionResult], float]) -> str:
+    """What stops a cheaper plan: the constraint that ruled out the cheapest option that would
+    have beaten the winner; else what sets the winner's size (an SLO)."""
+    if best.problems:
+        c, d = best.problems[0]
+        return f"{c}: {d}"
+    cheaper = [r for r in results if r.problems and r.economics is not None
+               and obj(r) < obj(best)]
+    if cheaper:
+        r = min(cheaper, key=obj)
+        c, d = r.problems[0]
+        return (f"{c}: {d} — this rules out {r.option.label}, "
+                f"{1 - obj(r) / obj(best):.0%} cheaper than the plan")
+    return ""
+
+
+OBJECTIVES: dict[str, Callable[[OptionResult], float]] = {
+    "tco": lambda r: r.tco_usd,
+    "capex": lambda r: r.economics.capex_usd if r.economics else math.inf,
+    "energy": lambda r: r.facility.energy_kwh_per_year + 10.0 * r.facility.fuel_l_per_year
+    if r.facility else math.inf,
+    "time_to_live": lambda r: r.facility.deployment_days if r.facility else math.inf,
+}
+"""Objective name → value to minimize (energy counts a litre of diesel as ~10 kWh of fuel,
+its lower heating value, 35.9 MJ/L ÷ 3.6 MJ/kWh — IPCC 2006 Guidelines vol. 2 table 1.2)."""
+
+
+def accelerator_candidates(ctx: SiteContext, names: Iterable[str] | None) -> list[str]:
+    """Accelerators to try: the workload's list, else every one a catalog server carries."""
+    cat = ctx.catalog
+    if names:
+        return [cat.get("accelerators", n, Accelerator).id for n in names]
+    return sorted({a.id for a in cat.all("accelerators") if servers_for(cat, a.id)})
+
+
+def workload_options(ctx: SiteContext, w: LLMWorkload | object, accel_id: str
+                     ) -> list[WorkloadOption]:
+    """TP degrees worth sizing: the smallest that fits the model with room for its KV cache,
+    and the next (more GPUs per replica can be cheaper when it lifts batch size)."""
+    wid = getattr(w, "id")
+    if not isinstance(w, LLMWorkload):
+        return [WorkloadOption(wid, accel_id, 1)]
+    servers = servers_for(ctx.catalog, accel_id)
+    per_server = servers[0].accelerator_count if servers else 1
+    accel = ctx.catalog.get("accelerators", accel_id, Accelerator)
+    limit = min(per_server, max(accel.nvlink_domain, 1))
+    out: list[WorkloadOption] = []
+    for tp in TP_DEGREES:
+        if tp > limit:
+            break
+        s = size_workload(ctx, w, WorkloadOption(wid, accel_id, tp))
+        if s.problem is not None and s.problem[0] == "memory":
+            continue
+        out.append(s.option)
+        if len(out) == 2:
+            break
+    return out or [WorkloadOption(wid, accel_id, 1)]
+
+
+def _gpu_capex(s: WorkloadSizing) -> float:
+    if s.server is None:
+        return math.inf
+    return s.gpus * s.server.price_usd / s.server.accelerator_count
+
+
+def search_site(ctx: SiteContext, objective: str | None = None, progress: bool = False,
+                shortlist: int = SHORTLIST) -> SearchResult:
+    """Find the configuration that meets every constraint at the least ``objective``."""
+    obj = OBJECTIVES[objective or ctx.scenario.constraints.objective]
+    rejected: list[Rejected] = []
+    per_workload: list[list[WorkloadOption]] = []
+    for w in ctx.workloads:
+        sized: list[WorkloadSizing] = []
+        for a in accelerator_candidates(ctx, w.accelerators):
+            for o in workload_options(ctx, w, a):
+                sized.append(size_workload(ctx, w, o))
+        good = sorted((s for s in sized if s.problem is None), key=_gpu_capex)
+        for s in sized:
+            if s.problem is not None:
+                rejected.append(Rejected(option=s.option.label, constraint=s.problem[0],
+                                         detail=s.problem[1]))
+        for s in good[shortlist:]:
+            rejected.append(Rejected(
+                option=s.option.label, constraint="cost",
+                detail=f"{s.gpus} GPUs cost ${_gpu_capex(s):,.0f}, more than the "
+                f"{shortlist} cheapest ways to meet {w.id}'s SLOs"))
+        keep = good[:shortlist] or sorted(sized, key=lambda s: (s.problem is not None,
+                                                               _gpu_capex(s)))[:1]
+        per_workload.append([s.option for s in keep])
+
+    cons = ctx.scenario.constraints
+    coolings = [c.id for c in ctx.catalog.all("cooling")
+                if cons.cooling is None or c.id in _ids(ctx, "cooling", cons.cooling)]
+    modules = [m.id for m in ctx.catalog.all("modules")
+               if cons.modules is None or m.id in _ids(ctx, "modules", cons.modules)]
+    options = [SiteOption(tuple(ws), c, m)
+               for ws in itertools.product(*per_workload) for c in coolings for m in modules]
+    results = [evaluate_option(ctx, o) for o in _progress(options, progress, ctx.site.id)]
+
+    feasible = [r for r in results if r.feasible]
+    if feasible:
+        best = min(feasible, key=lambda r: (obj(r), r.option.label))
+    else:  # nothing works: show the option with the fewest broken constraints
+        best = min(results, key=lambda r: (len(r.problems), obj(r), r.option.label))
+    for r in results:
+        if r is best:
+            continue
+        if r.problems:
+            c, d = r.problems[0]
+            rejected.append(Rejected(option=r.option.label, constraint=c, detail=d))
+        else:
+            rejected.append(Rejected(
+                option=r.option.label, constraint="cost",
+                detail=f"{_obj_name(ctx, objective)} {obj(r):,.0f} vs the winner's "
+                f"{obj(best):,.0f} (+{(obj(r) / obj(best) - 1):.0%})"))
+    return SearchResult(best, results, rejected, pareto_front(feasible),
+                        binding_constraint(best, results, obj))
+
+
+def _ids(ctx: SiteContext, kind: str, names: list[str]) -> set[str]:
+    return {ctx.catalog.get(kind, n).id for n in names}
+
+
+def _obj_name(ctx: SiteContext, objective: str | None) -> str:
+    name = objective or ctx.scenario.constraints.objective
+    return {"tco": "TCO $", "capex": "capex $", "energy": "energy kWh-eq/yr",
+            "time_to_live": "days to live"}[name]
+
+
+def _progress(options: list[SiteOption], show: bool, label: str) -> Iterable[SiteOption]:
+    if not show:
+        return options
+    from rich.progress import track
+
+    return track(options, description=f"planning {label}", transient=True,
+                 console=_stderr())
+
+
+def _stderr() -> object:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def pareto_front(results: list[OptionResult]) -> list[ParetoPoint]:
+    """Options no other feasible option beats on TCO, p99 latency and facility kW at once."""
+    pts = [(r.tco_usd, r.p99_ms, r.facility_kw, r.option.label) for r in results]
+    front = []
+    for p in pts:
+        dominated = any(q[:3] != p[:3] and all(q[i] <= p[i] for i in range(3)) for q in pts)
+        if not dominated:
+            front.append(ParetoPoint(option=p[3], tco_usd=round(p[0]), p99_ms=round(p[1], 2),
+                                     facility_kw=round(p[2], 1)))
+    return sorted(front, key=lambda x: x.tco_usd)
