@@ -75,13 +75,14 @@ def test_dgx_h100_airflow_implies_a_plausible_delta_t() -> None:
 
 def test_diesel_fuel_curves_are_physical() -> None:
     """Diesel LHV ~ 9.9-10.0 kWh/L (~35.8 MJ/L); a genset converts 25-42% of that to
-    electricity, so 2.5-4.2 kWh per litre. Fuel per hour rises with load, efficiency too."""
+    electricity at full load (small sets at quarter load down to ~20%), so 2.0-4.2 kWh per
+    litre. Fuel per hour rises with load, efficiency too."""
     for g in _all("gensets", Genset):
         fuel = g.fuel_per_h
         assert list(fuel) == sorted(fuel), g.id
         kwh_per_unit = [f_ * g.rating_kw / u for f_, u in zip(g.load_fractions, fuel, strict=True)]
         if g.fuel == "diesel":
-            assert all(2.5 <= e <= 4.2 for e in kwh_per_unit), (g.id, kwh_per_unit)
+            assert all(2.0 <= e <= 4.2 for e in kwh_per_unit), (g.id, kwh_per_unit)
             assert kwh_per_unit[-1] > kwh_per_unit[0]
         else:  # natural gas LHV ~ 9.5-10.5 kWh/m3; 25-42% efficient
             assert all(2.3 <= e <= 4.4 for e in kwh_per_unit), (g.id, kwh_per_unit)
