@@ -88,7 +88,7 @@ def register(app: typer.Typer) -> None:
             d = fleet_plan(scenario, periods=periods, growth=growth, time_limit_s=time_limit,
                            gap=gap, threads=threads)
         except InputError as exc:
-            err.print(f"[red]error:[/] {exc}", highlight=False)
+            err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         if as_json:
             typer.echo(json.dumps(d, indent=1, default=str))

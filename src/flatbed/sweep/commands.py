@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
                              workers=workers, address=address, out=out_path, progress=progress)
             _, rows = query_results(path, "SELECT count(*), count(error) FROM results")
         except InputError as exc:
-            err.print(f"[red]error:[/] {exc}", highlight=False)
+            err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         n, failed = rows[0]
         out.print(f"{n} variants → {path} ({failed} failed). Query it: "
@@ -93,7 +93,7 @@ def register(app: typer.Typer) -> None:
         try:
             cols, rows = query_results(results, sql)
         except InputError as exc:
-            err.print(f"[red]error:[/] {exc}", highlight=False)
+            err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         if as_json:
             typer.echo(json.dumps([dict(zip(cols, r, strict=True)) for r in rows],
