@@ -51,32 +51,34 @@ def run_simulate(scenario: Path | None, seed: int, duration_s: float) -> list[di
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    t = Table(title="flatbed simulate — peak hour, sized on simulated p99")
-    for col in ("workload", "accel", "replicas×GPUs", "TTFT p50/p99 ms", "TPOT p50/p99 ms",
-                "edge p50/p99 ms", "cloud p50/p99 ms", "goodput", "util", "KV", "binds", "SLO"):
-        t.add_column(col, justify="left" if col in ("workload", "accel", "binds") else "right")
+    """A compact table (fits 80 columns): p99s and goodput; ``--json`` has every figure."""
+    t = Table(title="flatbed simulate — peak hour, replicas sized on simulated p99")
+    t.add_column("workload / GPUs", no_wrap=True)
+    for col in ("TTFT p99", "TPOT p99", "edge p99", "cloud p99", "good", "util"):
+        t.add_column(col, justify="right")
+    t.add_column("SLO", no_wrap=True)
     for r in rows:
         if r.get("skipped"):
-            t.add_row(r["workload"], "", "", "", "", "", "", "", "", "", "", r["reason"])
+            t.add_row(r["workload"], "", "", "", "", "", "", "skipped")
             continue
         m = r["metrics"]
         lat = r["latency"]
-        if r["kind"] == "llm":
-            ttft = f"{_fmt(m['ttft']['p50_ms'])}/{_fmt(m['ttft']['p99_ms'])}"
-            tpot = f"{_fmt(m['tpot']['p50_ms'], 1)}/{_fmt(m['tpot']['p99_ms'], 1)}"
-            kv = f"{m['kv_occupancy']:.0%}"
-        else:
-            ttft = tpot = kv = "–"
+        ttft = _fmt(m["ttft"]["p99_ms"]) if r["kind"] == "llm" else "–"
+        tpot = _fmt(m["tpot"]["p99_ms"], 1) if r["kind"] == "llm" else "–"
+        met = "[green]met[/]" if r["meets_slo"] else "[red]missed[/]"
+        slo = f"{met}\n{r['binding_slo'].removesuffix('_p99')}"
         t.add_row(
-            r["workload"], r["accelerator"], f"{r['replicas']}×{r['gpus_per_replica']}",
-            ttft, tpot, f"{_fmt(lat['edge_p50_ms'])}/{_fmt(lat['edge_p99_ms'])}",
-            f"{_fmt(lat['cloud_p50_ms'])}/{_fmt(lat['cloud_p99_ms'])}",
-            f"{m['goodput']:.1%}", f"{m['utilization']:.0%}", kv, r["binding_slo"],
-            "[green]met[/]" if r["meets_slo"] else "[red]missed[/]",
+            f"{r['workload']}\n{r['replicas']}×{r['gpus_per_replica']} {r['accelerator']}",
+            ttft, tpot, _fmt(lat["edge_p99_ms"]), _fmt(lat["cloud_p99_ms"]),
+            f"{m['goodput']:.0%}", f"{m['utilization']:.0%}", slo,
         )
     out.print(t)
+    out.print("p99 latencies in ms; edge/cloud = end to end incl. network (p50s in --json); "
+              "good = share meeting every SLO; util = engine busy share")
     for r in rows:
-        if not r.get("skipped") and r.get("sizing_note"):
+        if r.get("skipped"):
+            out.print(f"[yellow]{r['workload']}[/]: {r['reason']}")
+        elif r.get("sizing_note"):
             out.print(f"[yellow]{r['workload']}[/]: {r['sizing_note']}")
 
 

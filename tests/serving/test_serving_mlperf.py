@@ -1,0 +1,76 @@
+"""MLPerf Server prediction: the search finds the largest admissible load, and rows are mapped
+to the right units/scope."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from flatbed.serving.engine import fifo_queue
+from flatbed.serving.mlperf import (
+    VISION_FRAMES,
+    LLMBench,
+    max_llm_rate_per_s,
+    max_vision_rate_per_s,
+    predict_server_row,
+)
+from flatbed.serving.scheduling import LLMSchedulerConfig
+
+
+def test_vision_rate_is_the_md1_p99_threshold() -> None:
+    # max batch 1, deterministic 2 ms service: the server is M/D/1; check the found rate
+    # against an independent FIFO-queue simulation of the same arrivals
+    s, bound = 0.002, 0.015
+    lam = max_vision_rate_per_s(lambda b: s, [1], bound)
+    assert lam is not None and 0.5 / s < lam < 1.0 / s
+    rng = np.random.default_rng(0)
+    unit = np.cumsum(rng.exponential(1.0, VISION_FRAMES))
+
+    def p99(rate: float) -> float:
+        a = unit / rate
+        start = fifo_queue(a, np.full(a.size, s), 1)
+        return float(np.percentile((start + s - a)[VISION_FRAMES // 10:], 99))
+
+    assert p99(lam) <= bound
+    assert p99(lam * 1.01) > bound * 0.97  # within the bisection resolution of the edge
+
+
+def test_llm_rate_shrinks_with_tighter_bounds() -> None:
+    def it(p: float, d: float, c: float) -> float:
+        return 0.008 + 5e-5 * p + 4e-5 * d + 2e-8 * c
+
+    b = LLMBench("m", 400.0, 1024, 150.0, 1024, 2.0, 0.2, 0.45, 0.04)
+    cfg = LLMSchedulerConfig(max_batched_tokens=2048)
+    loose = max_llm_rate_per_s(it, 400_000, cfg, b, 2.0, 0.2, guess_per_s=10.0)
+    tight = max_llm_rate_per_s(it, 400_000, cfg, b, 0.45, 0.04, guess_per_s=10.0)
+    assert loose is not None and tight is not None
+    assert tight < loose
+    # at no load a request still needs 8 ms per token: a 5 ms TPOT bound is unreachable
+    assert max_llm_rate_per_s(it, 400_000, cfg, b, 2.0, 0.005, guess_per_s=10.0) is None
+
+
+ROW = {"round": "v5.1", "submitter": "x", "system": "s", "accelerator": "H200-SXM-141GB",
+       "accelerator_count": "8", "benchmark": "llama2-70b-99", "scenario": "Server",
+       "value": "30000", "units": "tokens/s", "power_w": "", "source": ""}
+
+
+@pytest.mark.parametrize("change", [
+    {"scenario": "Offline"},
+    {"units": "ms_p99_TTFT_measured"},
+    {"benchmark": "gptj-99"},
+    {"benchmark": "rnnt"},
+    {"accelerator": "Abacus-9000"},
+    {"accelerator_count": "0"},
+])
+def test_out_of_scope_rows_return_none(change: dict[str, str]) -> None:
+    assert predict_server_row({**ROW, **change}) is None
+
+
+def test_llama2_server_row_is_predicted_in_tokens_per_s() -> None:
+    pytest.importorskip("flatbed.perf.mlperf")
+    p = predict_server_row(ROW)
+    assert p is not None
+    # published v4.1–v5.1 H200×8 llama2-70b Server results are 29–33k tokens/s
+    assert 15_000 < p < 60_000
+    inter = predict_server_row({**ROW, "scenario": "Interactive"})
+    assert inter is not None and inter < p  # tighter bounds, lower admissible load
