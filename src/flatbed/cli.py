@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from flatbed.errors import InputError
@@ -30,7 +31,7 @@ err = Console(stderr=True)
 
 def fail(exc: InputError) -> typer.Exit:
     """Print a user-input error as one paragraph and return exit status 2."""
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     return typer.Exit(2)
 
 
@@ -69,7 +70,7 @@ def plan(
 
 def print_plan_summary(result: Any) -> None:
     """A readable summary table of a Plan."""
-    t = Table(title=f"flatbed plan — {result.scenario}", show_lines=False)
+    t = Table(title=escape(f"flatbed plan — {result.scenario}"), show_lines=False)
     for col in ("site", "GPUs", "modules", "IT kW", "facility kW", "PUE", "throttled h",
                 "capex $", "TCO $", "feasible"):
         t.add_column(col, justify="right" if col not in ("site", "modules") else "left")
@@ -77,28 +78,41 @@ def print_plan_summary(result: Any) -> None:
         mods = ", ".join(f"{m.count}× {m.type} ({m.cooling})" for m in s.modules)
         accel = ", ".join(f"{n}× {a}" for a, n in s.accelerators.items())
         t.add_row(
-            s.site, accel, mods, f"{s.it_kw:,.0f}", f"{s.facility_kw:,.0f}",
+            escape(s.site), escape(accel), escape(mods), f"{s.it_kw:,.0f}", f"{s.facility_kw:,.0f}",
             f"{s.pue_annual:.2f}", f"{s.throttled_hours:,.0f}", f"{s.capex_usd:,.0f}",
             f"{s.tco_usd:,.0f}", "yes" if s.feasible else "[red]no[/]",
         )
     out.print(t)
     for s in result.sites:
-        alt = Table(title=f"{s.site}: edge vs cloud over {result.horizon_years} years "
-                    f"(USD {result.currency_year})")
-        for col in ("option", "TCO $", "allowed", "break-even month", "P(edge cheaper)", "why"):
-            alt.add_column(col)
-        alt.add_row("edge (this plan)", f"{s.tco_usd:,.0f}", "yes", "", "", s.binding_constraint)
-        for a in s.alternatives:
-            alt.add_row(
-                a.name, f"{a.tco_usd:,.0f}", "yes" if a.allowed else "[red]no[/]",
-                "" if a.breakeven_month is None else str(a.breakeven_month),
-                "" if a.p_edge_cheaper is None else f"{a.p_edge_cheaper:.0%}", a.reason,
-            )
+        alt = Table(title=escape(f"{s.site}: edge vs the cheapest cloud option of each kind, "
+                    f"{result.horizon_years} years (USD {result.currency_year})"))
+        for col in ("option", "TCO $", "break-even month", "P(edge cheaper)"):
+            alt.add_column(col, justify="left" if col == "option" else "right")
+        alt.add_row("edge (this plan)", f"{s.tco_usd:,.0f}", "", "")
+        for kind in ("gpu_rental", "api", "hybrid"):
+            allowed = [a for a in s.alternatives if a.kind == kind and a.allowed]
+            if allowed:
+                a = min(allowed, key=lambda a: a.tco_usd)
+                alt.add_row(escape(a.name), f"{a.tco_usd:,.0f}",
+                            "never" if a.breakeven_month is None else str(a.breakeven_month),
+                            "" if a.p_edge_cheaper is None else f"{a.p_edge_cheaper:.0%}")
         out.print(alt)
+        forbidden = [a for a in s.alternatives if not a.allowed]
+        if forbidden:
+            out.print(f"  {len(forbidden)} of {len(s.alternatives)} cloud options not allowed, "
+                      f"e.g. {escape(forbidden[0].name)}: {escape(forbidden[0].reason)}",
+                      highlight=False)
+        if s.binding_constraint:
+            out.print(f"  [bold]binding:[/] {escape(s.binding_constraint)}", highlight=False)
         for v in s.violations:
-            out.print(f"  [yellow]![/] {s.site}: {v}")
-        for r in s.rejected[:8]:
-            out.print(f"  [dim]rejected[/] {r.option}: {r.constraint} — {r.detail}")
+            out.print(f"  [yellow]![/] {escape(v)}", highlight=False)
+        shown = [r for r in s.rejected if r.constraint != "cost"][:5]
+        for r in shown:
+            out.print(f"  [dim]rejected[/] {escape(r.option)}: {r.constraint} — "
+                      f"{escape(r.detail)}", highlight=False)
+        if len(s.rejected) > len(shown):
+            out.print(f"  … {len(s.rejected) - len(shown)} more rejected options in plan.json "
+                      "and the report")
 
 
 @app.command()
@@ -132,7 +146,7 @@ def catalog_list(
         t.add_column("name")
         t.add_column("source", overflow="fold", max_width=60)
         for rec in cat.all(k):
-            t.add_row(rec.id, rec.name, rec.source)
+            t.add_row(escape(rec.id), escape(rec.name), escape(rec.source))
         out.print(t)
 
 
@@ -153,7 +167,7 @@ def catalog_show(name: Annotated[str, typer.Argument(help="Id or alias.")]) -> N
     except InputError as exc:
         raise fail(exc) from None
     kind, rec = found
-    t = Table(title=f"{kind}: {rec.id}")
+    t = Table(title=escape(f"{kind}: {rec.id}"))
     t.add_column("field", no_wrap=True)
     t.add_column("value", overflow="fold")
     t.add_column("source", overflow="fold", max_width=50)
@@ -164,10 +178,10 @@ def catalog_show(name: Annotated[str, typer.Argument(help="Id or alias.")]) -> N
         src = rec.field_sources.get(field, rec.source)
         if field in rec.estimates:
             src = f"estimate: {rec.estimates[field]}"
-        t.add_row(field, str(value), src)
+        t.add_row(field, escape(str(value)), escape(src))
     out.print(t)
     if rec.notes:
-        out.print(rec.notes)
+        out.print(escape(rec.notes))
 
 
 # Area commands (validate, simulate, fleet, sweep, serve) live beside their code.

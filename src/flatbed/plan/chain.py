@@ -24,9 +24,11 @@ from flatbed.catalog import (
     CloudGpuOffer,
     CoolingSystem,
     Genset,
+    ModelArch,
     Module,
     RoadLimit,
     Server,
+    VisionModel,
     load_catalog,
 )
 from flatbed.catalog.records import Record
@@ -97,8 +99,8 @@ class SiteOption:
 
     @property
     def label(self) -> str:
-        ws = ", ".join(w.label for w in self.workloads)
-        return f"[{ws}] {self.module} / {self.cooling}"
+        ws = " + ".join(w.label for w in self.workloads)
+        return f"{ws} in {self.module} with {self.cooling}"
 
 
 @dataclass
@@ -214,10 +216,10 @@ def size_workload(ctx: SiteContext, w: AnyWorkload, opt: WorkloadOption) -> Work
     if isinstance(w, LLMWorkload):
         from flatbed.perf.llm import LLMDeployment
 
-        arch = cat.get("models", w.model)
+        arch = cat.get("models", w.model, ModelArch)
         kv_prec = "fp8" if w.precision in ("fp8", "fp4", "int4") else "bf16"
         try:
-            dep: Any = LLMDeployment(arch=arch, accel=accel, precision=w.precision,  # type: ignore[arg-type]
+            dep: Any = LLMDeployment(arch=arch, accel=accel, precision=w.precision,
                                      kv_precision=kv_prec, tp=opt.tp, engine=w.engine)
         except ValueError as exc:
             base.problem = ("precision", f"{w.precision} on {accel.id}: {exc}")
@@ -233,9 +235,8 @@ def size_workload(ctx: SiteContext, w: AnyWorkload, opt: WorkloadOption) -> Work
         res = size_llm_replicas(dep, w, seed=ctx.seed, duration_s=LLM_SIZING_DURATION_S)
         base.memory_bound_fraction = decode_time_share(dep, w, res)
     else:
-        vm = cat.get("vision_models", w.model)
-        vdep = VisionDeployment(vm, accel, w.precision, w.resolution,  # type: ignore[arg-type]
-                                max_batch=VISION_MAX_BATCH)
+        vm = cat.get("vision_models", w.model, VisionModel)
+        vdep = VisionDeployment(vm, accel, w.precision, w.resolution, max_batch=VISION_MAX_BATCH)
         res = size_vision_replicas(vdep.batch_time_s, w, max_batch=VISION_MAX_BATCH,
                                    seed=ctx.seed)
     base.sizing = res

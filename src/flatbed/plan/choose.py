@@ -16,6 +16,9 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from rich.console import Console
+from rich.progress import track
+
 from flatbed.catalog import Accelerator
 from flatbed.plan.chain import (
     OptionResult,
@@ -28,7 +31,7 @@ from flatbed.plan.chain import (
     size_workload,
 )
 from flatbed.plan.result import ParetoPoint, Rejected
-from flatbed.scenario import LLMWorkload
+from flatbed.scenario import LLMWorkload, VisionWorkload
 
 SHORTLIST = 3
 """Accelerator/TP options kept per workload after sizing, cheapest GPU capex first."""
@@ -81,17 +84,17 @@ def accelerator_candidates(ctx: SiteContext, names: Iterable[str] | None) -> lis
     return sorted({a.id for a in cat.all("accelerators") if servers_for(cat, a.id)})
 
 
-def workload_options(ctx: SiteContext, w: LLMWorkload | object, accel_id: str
+def workload_options(ctx: SiteContext, w: LLMWorkload | VisionWorkload, accel_id: str
                      ) -> list[WorkloadOption]:
     """TP degrees worth sizing: the smallest that fits the model with room for its KV cache,
-    and the next (more GPUs per replica can be cheaper when it lifts batch size)."""
-    wid = getattr(w, "id")
+    and the next (more GPUs per replica can be cheaper when it lifts batch size). TP stays
+    within one server; over PCIe parts the perf model charges the slower all-reduce."""
+    wid = w.id
     if not isinstance(w, LLMWorkload):
         return [WorkloadOption(wid, accel_id, 1)]
     servers = servers_for(ctx.catalog, accel_id)
     per_server = servers[0].accelerator_count if servers else 1
-    accel = ctx.catalog.get("accelerators", accel_id, Accelerator)
-    limit = min(per_server, max(accel.nvlink_domain, 1))
+    limit = per_server
     out: list[WorkloadOption] = []
     for tp in TP_DEGREES:
         if tp > limit:
@@ -178,25 +181,22 @@ def _obj_name(ctx: SiteContext, objective: str | None) -> str:
 def _progress(options: list[SiteOption], show: bool, label: str) -> Iterable[SiteOption]:
     if not show:
         return options
-    from rich.progress import track
-
     return track(options, description=f"planning {label}", transient=True,
                  console=_stderr())
 
 
-def _stderr() -> object:
-    from rich.console import Console
-
+def _stderr() -> Console:
     return Console(stderr=True)
 
 
 def pareto_front(results: list[OptionResult]) -> list[ParetoPoint]:
     """Options no other feasible option beats on TCO, p99 latency and facility kW at once."""
-    pts = [(r.tco_usd, r.p99_ms, r.facility_kw, r.option.label) for r in results]
+    pts = [((r.tco_usd, r.p99_ms, r.facility_kw), r.option.label) for r in results]
     front = []
-    for p in pts:
-        dominated = any(q[:3] != p[:3] and all(q[i] <= p[i] for i in range(3)) for q in pts)
+    for p, label in pts:
+        dominated = any(q != p and all(a <= b for a, b in zip(q, p, strict=True))
+                        for q, _ in pts)
         if not dominated:
-            front.append(ParetoPoint(option=p[3], tco_usd=round(p[0]), p99_ms=round(p[1], 2),
+            front.append(ParetoPoint(option=label, tco_usd=round(p[0]), p99_ms=round(p[1], 2),
                                      facility_kw=round(p[2], 1)))
     return sorted(front, key=lambda x: x.tco_usd)
