@@ -194,7 +194,7 @@ def test_blackwell_faster_than_hopper_from_datasheet() -> None:
 
 def test_engine_coefficients_physical() -> None:
     """Shipped coefficients stay in physical ranges (the count is part of the contract)."""
-    fitted = 10
+    fitted = 11  # flatbed.perf.calibration.FITTED
     assert len(DEFAULT_COEFFICIENTS) * fitted <= 36
     for c in DEFAULT_COEFFICIENTS.values():
         for eta in (c.eta_gemm, c.eta_attn, c.eta_mem, c.eta_kv):

@@ -32,9 +32,9 @@ from flatbed.perf.serving_sample import deployment_for_row
 from flatbed.perf.vision import TaskCoefficients
 
 FITTED = ("eta_gemm", "eta_attn", "eta_mem", "t_iter_s", "t_layer_s", "t_moe_layer_s", "t_ttft_s",
-          "wave_weight", "eta_kv", "t_seq_s")
-_LO = np.log([0.05, 0.05, 0.05, 1e-7, 1e-8, 1e-8, 1e-7, 1e-3, 0.05, 1e-8])
-_HI = np.log([0.9, 0.9, 0.95, 0.1, 1e-3, 1e-3, 0.5, 1.0, 0.95, 1e-3])
+          "wave_weight", "eta_kv", "t_seq_s", "m_half")
+_LO = np.log([0.05, 0.05, 0.05, 1e-7, 1e-8, 1e-8, 1e-7, 1e-3, 0.05, 1e-8, 0.1])
+_HI = np.log([0.9, 0.9, 0.95, 0.1, 1e-3, 1e-3, 0.5, 1.0, 0.95, 1e-3, 512.0])
 
 
 def _vector(c: EngineCoefficients) -> np.ndarray:

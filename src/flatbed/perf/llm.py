@@ -81,6 +81,10 @@ class EngineCoefficients:
     eta_kv : float
         Achieved fraction of datasheet memory bandwidth for reading the paged KV cache in
         decode attention (scattered blocks, per-head reductions) [-].
+    m_half : float
+        Token rows at which a GEMM reaches half its large-batch efficiency [tokens]: the
+        tensor-core tile fill ``M/(M + m_half)``; matters for mixture-of-experts prefill, where
+        each expert sees only ``tokens·k/E`` rows.
     t_seq_s : float
         Host time per scheduled sequence per iteration (scheduling, sampling, detokenizing,
         streaming) [s].
@@ -107,6 +111,7 @@ class EngineCoefficients:
     t_ttft_s: float
     t_moe_layer_s: float = 0.0
     eta_kv: float = 0.6
+    m_half: float = 1.0
     t_seq_s: float = 2e-5
     wave_weight: float = 0.1
     token_budget: int = 8192
@@ -148,21 +153,24 @@ fitted)."""
 DEFAULT_COEFFICIENTS: dict[str, EngineCoefficients] = {
     # 560 vLLM rows (v0.11–0.18) on H100/H200
     "vllm": EngineCoefficients(
-        eta_gemm=0.90, eta_attn=0.151, eta_mem=0.676, eta_kv=0.806, t_iter_s=1e-7,
-        t_layer_s=4.48e-5, t_moe_layer_s=5.18e-5, t_seq_s=1e-8, t_ttft_s=0.0576,
+        eta_gemm=0.9, eta_attn=0.151, eta_mem=0.67, eta_kv=0.809,
+        m_half=10.9, t_iter_s=1e-07, t_layer_s=4.43e-05,
+        t_moe_layer_s=4.93e-05, t_seq_s=1e-08, t_ttft_s=0.0577,
         wave_weight=0.163,
     ),
     # 274 SGLang rows (v0.5.1–0.5.9) on H100/H200
     "sglang": EngineCoefficients(
-        eta_gemm=0.90, eta_attn=0.90, eta_mem=0.95, eta_kv=0.735, t_iter_s=1.0e-3,
-        t_layer_s=1e-8, t_moe_layer_s=1.10e-4, t_seq_s=2.25e-5, t_ttft_s=0.193,
-        wave_weight=0.864, mixed_batches=False,
+        eta_gemm=0.9, eta_attn=0.9, eta_mem=0.946, eta_kv=0.744,
+        m_half=0.1, t_iter_s=0.00108, t_layer_s=1e-08,
+        t_moe_layer_s=0.00011, t_seq_s=2.17e-05, t_ttft_s=0.218,
+        wave_weight=0.863, mixed_batches=False,
     ),
     # 746 TensorRT-LLM rows (v1.0–1.3) on H100/H200
     "trtllm": EngineCoefficients(
-        eta_gemm=0.66, eta_attn=0.208, eta_mem=0.95, eta_kv=0.95, t_iter_s=6.3e-5,
-        t_layer_s=4.22e-5, t_moe_layer_s=5.93e-5, t_seq_s=4.5e-5, t_ttft_s=0.132,
-        wave_weight=0.146,
+        eta_gemm=0.645, eta_attn=0.191, eta_mem=0.95, eta_kv=0.95,
+        m_half=7.22, t_iter_s=0.000245, t_layer_s=4.08e-05,
+        t_moe_layer_s=5.83e-05, t_seq_s=3.63e-05, t_ttft_s=0.14,
+        wave_weight=0.127,
     ),
 }
 
@@ -454,22 +462,33 @@ class LLMDeployment:
         kv_bytes += prefill_tokens * self._kv_bytes_per_token_gpu / dp  # KV written by prefill
 
         # --- FLOPs per GPU
-        lin = (
+        dense_lin = (
             s.layers * s.attn_params / tp * tokens / dp
             + s.dense_layers * s.dense_ffn_params / tp * tokens / dp
             + s.moe_layers * s.shared * s.expert_params / tp * tokens / dp
-            + s.moe_layers * s.topk * s.expert_params * tokens / (self.ep * self.moe_tp)
         )
+        expert_lin = s.moe_layers * s.topk * s.expert_params * tokens / (self.ep * self.moe_tp)
         logits = (decode_seqs + prefill_seqs) * s.lm_head_params / tp / dp
-        gemm_flops = 2.0 * (lin / pp + logits)
+        dense_flops = 2.0 * (dense_lin / pp + logits)
+        expert_flops = 2.0 * expert_lin / pp
         attn_pairs = ctx_eff + self._shape_pairs(prefill_pairs, prefill_tokens)
         heads_share = max(1.0, s.heads / tp) / s.heads
         attn_flops = s.attn_flops_per_pair * heads_share * attn_pairs * s.layers / pp / dp
+        # GEMM efficiency falls when the token (row) dimension M is small: the tensor-core
+        # tiles are only partly filled (M/(M + m_half)); experts see M = tokens·k/E each
+        m_dense = tokens / dp
+        m_expert = tokens * s.topk / s.experts if s.experts else 1.0
+        fill_dense = m_dense / (m_dense + c.m_half)
+        fill_expert = m_expert / (m_expert + c.m_half)
 
         peak = acc.peak_dense_tflops
         p_gemm = peak[compute_precision(acc, self.precision)] * 1e12  # type: ignore[index]
         p_attn = peak.get("bf16", p_gemm / 1e12) * 1e12
-        t_compute = gemm_flops / (p_gemm * c.eta_gemm) + attn_flops / (p_attn * c.eta_attn)
+        t_compute = (
+            dense_flops / (p_gemm * c.eta_gemm * fill_dense)
+            + expert_flops / (p_gemm * c.eta_gemm * fill_expert)
+            + attn_flops / (p_attn * c.eta_attn)
+        )
         bw = acc.memory_bandwidth_tb_per_s * 1e12
         t_memory = weight_bytes / (bw * c.eta_mem) + kv_bytes / (bw * c.eta_kv)
         n = ROOFLINE_SHARPNESS
@@ -492,7 +511,10 @@ class LLMDeployment:
                 COLLECTIVE_LATENCY_S + tokens * self.arch.hidden_size * act_bytes / link
             )
         stage = t_gpu + c.t_layer_s * layers_stage + c.t_moe_layer_s * s.moe_layers / pp
-        return float(c.t_iter_s + c.t_seq_s * (decode_seqs + prefill_seqs) + stage * pp + t_comm)
+        # host work per sequence is spread over the data-parallel attention ranks (one
+        # scheduler process each)
+        host = c.t_seq_s * (decode_seqs + prefill_seqs) / dp
+        return float(c.t_iter_s + host + stage * pp + t_comm)
 
     def _shape_ctx_total(self, seqs: float, context_tokens: float) -> float:
         """Context tokens decode attention reads, sliding layers capped at the window."""

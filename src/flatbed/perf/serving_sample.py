@@ -105,6 +105,13 @@ def deployment_for_row(
     ep = _int(row, prefix + "moe_ep_size")
     if not arch.is_moe:
         ep = 1
+    elif tp > 8:
+        # Rows of rack-scale MoE runs record the world size as tp_size (e.g. tp 72, moe_tp 72
+        # on GB200 NVL72, tp 64 = moe_tp 8 × moe_ep 8). No engine shards attention 16–72
+        # ways (MLA's latent KV cannot be split by heads at all); these deployments run
+        # attention data-parallel with wide expert parallelism, so model them that way.
+        world = tp * adp
+        tp, adp, ep = 1, world, min(world, arch.experts)
     coef = (coefficients or {}).get(engine)
     precision = precision_of(row)
     return LLMDeployment(
