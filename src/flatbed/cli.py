@@ -69,20 +69,45 @@ def plan(
 
 
 def print_plan_summary(result: Any) -> None:
-    """A readable summary table of a Plan."""
-    t = Table(title=escape(f"flatbed plan — {result.scenario}"), show_lines=False)
-    for col in ("site", "GPUs", "modules", "IT kW", "facility kW", "PUE", "throttled h",
-                "capex $", "TCO $", "feasible"):
-        t.add_column(col, justify="right" if col not in ("site", "modules") else "left")
+    """A readable summary of a Plan (fits an 80-column terminal)."""
+    out.print(f"[bold]flatbed plan — {escape(result.scenario)}[/]")
     for s in result.sites:
-        mods = ", ".join(f"{m.count}× {m.type} ({m.cooling})" for m in s.modules)
-        accel = ", ".join(f"{n}× {a}" for a, n in s.accelerators.items())
-        t.add_row(
-            escape(s.site), escape(accel), escape(mods), f"{s.it_kw:,.0f}", f"{s.facility_kw:,.0f}",
-            f"{s.pue_annual:.2f}", f"{s.throttled_hours:,.0f}", f"{s.capex_usd:,.0f}",
-            f"{s.tco_usd:,.0f}", "yes" if s.feasible else "[red]no[/]",
-        )
-    out.print(t)
+        t = Table(title=escape(f"{s.site} ({s.country})"), show_header=False)
+        t.add_column("what", style="bold", no_wrap=True)
+        t.add_column("value")
+        mods = ", ".join(f"{m.count}× {m.type} with {m.cooling}" for m in s.modules)
+        tco = f"${s.tco_usd:,.0f}"
+        if s.tco_p10_usd is not None and s.tco_p90_usd is not None:
+            tco += f" (P10 ${s.tco_p10_usd:,.0f} – P90 ${s.tco_p90_usd:,.0f})"
+        rows = [
+            ("verdict", "[green]feasible[/]" if s.feasible else "[red]infeasible[/]"),
+            ("buy", ", ".join(f"{n}× {a}" for a, n in s.accelerators.items()) + " in "
+             + ", ".join(f"{n}× {k}" for k, n in s.servers.items())),
+            ("modules", f"{mods}; {s.racks} rack(s); {s.trucks} truckload(s)"),
+            ("power", f"IT {s.it_kw:,.0f} kW, facility peak {s.facility_kw_peak:,.0f} kW, "
+             f"PUE {s.pue_annual:.2f}; {s.power_source}"
+             + (f", {s.fuel_l_per_year:,.0f} L diesel/yr" if s.fuel_l_per_year else "")),
+            ("heat", f"{s.throttled_hours:,.0f} throttled hours/yr"),
+            ("cost", f"capex ${s.capex_usd:,.0f}; opex ${s.opex_usd_per_year:,.0f}/yr; "
+             f"TCO {tco} over {result.horizon_years} yr (USD {result.currency_year})"),
+        ]
+        if s.usd_per_million_tokens is not None:
+            rows.append(("per token", f"${s.usd_per_million_tokens:,.2f} per 1M output tokens"))
+        if s.usd_per_thousand_frames is not None:
+            rows.append(("per frame", f"${s.usd_per_thousand_frames:,.4f} per 1k frames"))
+        for k, v in rows:
+            t.add_row(k, v if k == "verdict" else escape(v))
+        out.print(t)
+        wt = Table(title="workloads: p99 end to end, edge vs cloud")
+        for col in ("workload", "on", "GPUs", "edge p99 ms", "cloud p99 ms", "SLO met"):
+            wt.add_column(col, justify="left" if col in ("workload", "on") else "right")
+        for w in s.workloads:
+            lat = w.latency
+            wt.add_row(escape(w.id), escape(w.accelerator), str(w.gpus),
+                       f"{lat.edge_p99_ms:,.0f}" if lat else "",
+                       f"{lat.cloud_p99_ms:,.0f}" if lat else "",
+                       "yes" if w.meets_slo else "[red]no[/]")
+        out.print(wt)
     for s in result.sites:
         alt = Table(title=escape(f"{s.site}: edge vs the cheapest cloud option of each kind, "
                     f"{result.horizon_years} years (USD {result.currency_year})"))
