@@ -81,9 +81,13 @@ def page(browser: Any) -> Iterator[Any]:
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     pg = ctx.new_page()
     problems: list[str] = []
+
+    def on_dialog(d: Any) -> None:
+        problems.append(f"dialog: {d.message}")
+        d.dismiss()
+
     pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
-    pg.problems = problems
+    pg.on("dialog", on_dialog)
     yield pg
     ctx.close()
     assert problems == []
@@ -165,7 +169,8 @@ def test_save_plans_compare_and_open_report(page: Any, server: str) -> None:
     with page.context.expect_page() as popup:
         page.locator("#saved-plans li a", has_text="report").first.click()
     rep = popup.value
-    rep.wait_for_function("window.flatbedChartsDrawn > 0", timeout=20000)
+    rep.wait_for_selector(".chart .main-svg", timeout=20000)  # (the report's CSP forbids eval)
+    assert rep.evaluate("window.flatbedChartsDrawn") > 0
     assert rep.locator(".chart .main-svg").count() > 0
 
 
@@ -176,8 +181,15 @@ def test_report_file_renders_offline(browser: Any, tmp_path: Path, samples: Any)
                                          {"id": "depot-1", "latitude": 52.5, "longitude": 13.4}]})
     ctx = browser.new_context(offline=True)
     requests: list[str] = []
-    ctx.route("**/*", lambda route: (requests.append(route.request.url), route.continue_()
-                                     if route.request.url.startswith("file:") else route.abort()))
+
+    def only_files(route: Any) -> None:
+        requests.append(route.request.url)
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            route.abort()
+
+    ctx.route("**/*", only_files)
     pg = ctx.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))

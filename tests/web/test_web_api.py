@@ -6,7 +6,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -125,7 +125,7 @@ def test_oversized_body_413_when_streamed_without_length(db_url: str, planner: P
                                                          test_catalog: Path) -> None:
     client = TestClient(create_app(db_url, planner=planner, max_body_bytes=10_000))
 
-    def chunks():  # type: ignore[no-untyped-def]
+    def chunks() -> Iterator[bytes]:
         for _ in range(20):
             yield b"#" * 1000
 
