@@ -27,6 +27,7 @@ the run stopped).
 from __future__ import annotations
 
 import heapq
+import inspect
 import math
 from bisect import bisect_right
 from collections import deque
@@ -161,6 +162,11 @@ class LLMReplica:
     _next_closed: int = 0
     arrival_times: list[float] = field(default_factory=list)
     """Closed loop only: arrival time of each request, filled as requests are issued."""
+    rich_iteration_time_s: Callable[[float, float, float, float, float], float] | None = None
+    """Optional ``(prefill_tokens, decode_seqs, context_tokens, prefill_pairs, prefill_seqs)``
+    form (``LLMDeployment.iteration_time_s`` accepts it): the prefill attention work of
+    several prompts/chunks in one iteration is Σ c·(done + c/2) (query, key) pairs rather than
+    (Σc)²/2, and only completing prompts produce logits."""
 
     def add(self, idx: int, arrival_s: float) -> None:
         """Request ``idx`` arrives at ``arrival_s`` (call after ``advance_until(arrival_s)``)."""
@@ -172,6 +178,7 @@ class LLMReplica:
     def advance_until(self, t_limit: float) -> None:  # noqa: C901 - one tight event loop
         """Run every iteration that starts before ``t_limit`` (``math.inf``: until drained)."""
         f = self.iteration_time_s
+        rich = self.rich_iteration_time_s
         cfg = self.config
         budget_max = cfg.max_batched_tokens
         mixed = cfg.mixed_batches
@@ -249,6 +256,7 @@ class LLMReplica:
                 bd = b if mixed else 0
                 budget = budget_max - bd
                 ptok = 0
+                pairs = 0.0
                 done_pref: list[int] = []
                 for j in prefilling:
                     if budget <= 0:
@@ -257,11 +265,16 @@ class LLMReplica:
                     c = r if r <= budget else budget
                     ptok += c
                     budget -= c
+                    # causal attention of this chunk over the prompt's earlier chunks
+                    pairs += c * (pre_len[j] - r) + 0.5 * c * c
                     if c == r:
                         done_pref.append(j)
                     else:
                         rem[j] = r - c
-                dt = f(ptok, bd, ctx if bd else 0)
+                if rich is not None:
+                    dt = rich(ptok, bd, ctx if bd else 0, pairs, float(len(done_pref)))
+                else:
+                    dt = f(ptok, bd, ctx if bd else 0)
                 t += dt
                 busy += dt
                 kvint += kv * dt
@@ -439,7 +452,21 @@ def _make_replicas(fn: IterationTimeFn, kv: int, cfg: LLMSchedulerConfig, inp: l
                    out: list[int], n: int, count: int) -> list[LLMReplica]:
     # the per-request output lists are shared by all replicas (each request goes to one)
     admit, first, finish, npre = _blank(n), _blank(n), _blank(n), [0] * n
-    return [LLMReplica(fn, kv, cfg, inp, out, admit, first, finish, npre) for _ in range(count)]
+    rich = _rich_form(fn)
+    return [LLMReplica(fn, kv, cfg, inp, out, admit, first, finish, npre,
+                       rich_iteration_time_s=rich) for _ in range(count)]
+
+
+def _rich_form(fn: IterationTimeFn) -> Callable[[float, float, float, float, float], float] | None:
+    """``fn`` itself when it takes ``prefill_pairs`` and ``prefill_seqs`` (the performance
+    model's full signature), else ``None`` (plain three-argument form)."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return None
+    if "prefill_pairs" in params and "prefill_seqs" in params:
+        return fn  # type: ignore[return-value]
+    return None
 
 
 def _llm_result(reps: Sequence[LLMReplica], arrival_s: FloatArray, inp: IntArray, out: IntArray,
