@@ -324,3 +324,17 @@ def test_large_plan_documents_are_accepted_for_saving(client: TestClient,
     r = client.post("/api/plans", content=b" " * 16_000_001,
                     headers={"Content-Type": "application/json"})
     assert r.status_code == 413
+
+
+def test_default_planner_gives_the_cli_document(db_url: str) -> None:
+    """With no stand-in, /api/plan runs the real chain and returns what `plan --json` prints."""
+    pytest.importorskip("flatbed.plan.chain")
+    from importlib import resources
+
+    from flatbed.plan.chain import plan_scenario
+
+    text = (resources.files("flatbed") / "examples" / "hot_factory_vision.yaml").read_text("utf-8")
+    r = TestClient(create_app(db_url)).post("/api/plan", content=text,
+                                            headers={"Content-Type": "application/yaml"})
+    assert r.status_code == 200, r.text[:500]
+    assert r.json() == plan_scenario(parse_scenario(text)).model_dump(mode="json")
