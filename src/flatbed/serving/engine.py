@@ -452,12 +452,16 @@ def _make_replicas(fn: IterationTimeFn, kv: int, cfg: LLMSchedulerConfig, inp: l
                    out: list[int], n: int, count: int) -> list[LLMReplica]:
     # the per-request output lists are shared by all replicas (each request goes to one)
     admit, first, finish, npre = _blank(n), _blank(n), _blank(n), [0] * n
-    rich = _rich_form(fn)
+    rich = rich_iteration_form(fn)
     return [LLMReplica(fn, kv, cfg, inp, out, admit, first, finish, npre,
                        rich_iteration_time_s=rich) for _ in range(count)]
 
 
-def _rich_form(fn: IterationTimeFn) -> Callable[[float, float, float, float, float], float] | None:
+RichIterationTimeFn = Callable[[float, float, float, float, float], float]
+"""``(prefill_tokens, decode_seqs, context_tokens, prefill_pairs, prefill_seqs) -> seconds``."""
+
+
+def rich_iteration_form(fn: IterationTimeFn) -> RichIterationTimeFn | None:
     """``fn`` itself when it takes ``prefill_pairs`` and ``prefill_seqs`` (the performance
     model's full signature), else ``None`` (plain three-argument form)."""
     try:

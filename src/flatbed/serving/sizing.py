@@ -39,6 +39,7 @@ from flatbed.serving.engine import (
     LLMRun,
     VisionRun,
     kv_capacity_of,
+    rich_iteration_form,
     simulate_llm,
     simulate_vision,
 )
@@ -53,8 +54,8 @@ MAX_REPLICAS = 4096
 WARMUP_SHARE = 0.1
 """Share of the simulated requests (the first ones) excluded from statistics (empty-start bias)."""
 MIN_REQUESTS = 2000
-MAX_REQUESTS = 6000
-"""Requests simulated per evaluation: p99 from ≥ 2,000 samples has ~20 samples in its tail."""
+MAX_REQUESTS = 4000
+"""Requests simulated per evaluation: p99 from ≥ 1,800 measured samples has ≥ 18 in its tail."""
 MIN_FRAMES = 3000
 MAX_FRAMES = 30000
 
@@ -178,8 +179,12 @@ def llm_capacity_per_s(iteration_time_s: IterationTimeFn, kv_capacity_tokens: in
     ctx = mean_input + mean_output / 2.0
     b = max(1.0, min(float(config.max_seqs), kv_capacity_tokens / max(ctx, 1.0)))
     budget = float(config.max_batched_tokens)
-    per_tok = max(iteration_time_s(budget, 0.0, 0.0) - iteration_time_s(0.0, 1.0, ctx), 0.0)
-    per_tok /= budget
+    rich = rich_iteration_form(iteration_time_s)
+    if rich is not None:  # prompts of mean length packed into the budget
+        full = rich(budget, 0.0, 0.0, budget * mean_input / 2.0, budget / max(mean_input, 1.0))
+    else:
+        full = iteration_time_s(budget, 0.0, 0.0)
+    per_tok = max(full - iteration_time_s(0.0, 1.0, ctx), 0.0) / budget
     t_dec = iteration_time_s(0.0, b, b * ctx) / b
     return 1.0 / max(mean_input * per_tok + mean_output * t_dec, 1e-12)
 
@@ -227,7 +232,7 @@ def size_llm_replicas(deployment: Any, workload: LLMWorkload, seed: int = 0,
     deployment : anything with ``iteration_time_s(prefill_tokens, decode_seqs, context_tokens)``
         and ``kv_capacity_tokens`` (e.g. :class:`flatbed.perf.llm.LLMDeployment`).
     duration_s : simulated peak-hour span per evaluation [s] (the request count per evaluation
-        is kept within 2,000–6,000).
+        is kept within 2,000–4,000).
     """
     cfg = config or scheduler_config_for(deployment)
     gpus = int(getattr(deployment, "gpus", 1))
