@@ -156,23 +156,23 @@ fitted)."""
 DEFAULT_COEFFICIENTS: dict[str, EngineCoefficients] = {
     # 560 vLLM rows (v0.11–0.18) on H100/H200
     "vllm": EngineCoefficients(
-        eta_gemm=0.8, eta_attn=0.157, eta_mem=0.673, eta_kv=0.831,
-        m_half=9.56, t_iter_s=1e-07, t_layer_s=4.39e-05,
-        t_moe_layer_s=5.03e-05, t_seq_s=1e-08, t_ttft_s=0.0574,
-        wave_weight=0.151,
+        eta_gemm=0.8, eta_attn=0.153, eta_mem=0.671, eta_kv=0.84,
+        m_half=9.59, t_iter_s=1e-07, t_layer_s=4.38e-05,
+        t_moe_layer_s=5.02e-05, t_seq_s=1e-08, t_ttft_s=0.0562,
+        wave_weight=0.152,
     ),
     # 274 SGLang rows (v0.5.1–0.5.9) on H100/H200
     "sglang": EngineCoefficients(
-        eta_gemm=0.8, eta_attn=0.9, eta_mem=0.89, eta_kv=0.768,
-        m_half=0.1, t_iter_s=0.000613, t_layer_s=1e-08,
-        t_moe_layer_s=0.000113, t_seq_s=2.33e-05, t_ttft_s=0.217,
-        wave_weight=0.811, mixed_batches=False,
+        eta_gemm=0.8, eta_attn=0.9, eta_mem=0.89, eta_kv=0.767,
+        m_half=0.1, t_iter_s=0.000604, t_layer_s=1e-08,
+        t_moe_layer_s=0.000112, t_seq_s=2.34e-05, t_ttft_s=0.209,
+        wave_weight=0.796, mixed_batches=False,
     ),
     # 746 TensorRT-LLM rows (v1.0–1.3) on H100/H200
     "trtllm": EngineCoefficients(
-        eta_gemm=0.654, eta_attn=0.194, eta_mem=0.89, eta_kv=0.89,
-        m_half=7.57, t_iter_s=0.000303, t_layer_s=3.67e-05,
-        t_moe_layer_s=5.8e-05, t_seq_s=3.52e-05, t_ttft_s=0.14,
+        eta_gemm=0.547, eta_attn=0.49, eta_mem=0.89, eta_kv=0.89,
+        m_half=7.31, t_iter_s=0.000251, t_layer_s=3.71e-05,
+        t_moe_layer_s=5.51e-05, t_seq_s=3.42e-05, t_ttft_s=0.131,
         wave_weight=0.13,
     ),
 }
@@ -460,26 +460,32 @@ class LLMDeployment:
         w_experts = s.moe_layers * local_experts * frac * s.expert_params / self.moe_tp
         weight_bytes = (w_attn + w_dense + w_shared + w_experts) / pp * wb
         weight_bytes += s.lm_head_params / tp * 2.0  # LM head in BF16
+        # with attention data parallelism each prompt lands on one rank: the busiest rank
+        # holds ceil(prompts/dp) of them, while decodes spread evenly
+        n_pf = max(prefill_seqs, 1.0)
+        pf_share = math.ceil(n_pf / dp - 1e-9) / n_pf if dp > 1 else 1.0
+        pf_rank = prefill_tokens * pf_share
+        tok_rank = decode_seqs / dp + pf_rank
         ctx_eff = self._shape_ctx_total(decode_seqs, context_tokens)
         kv_bytes = ctx_eff * self._kv_bytes_per_token_gpu / dp
-        kv_bytes += prefill_tokens * self._kv_bytes_per_token_gpu / dp  # KV written by prefill
+        kv_bytes += pf_rank * self._kv_bytes_per_token_gpu  # KV written by prefill
 
         # --- FLOPs per GPU
         dense_lin = (
-            s.layers * s.attn_params / tp * tokens / dp
-            + s.dense_layers * s.dense_ffn_params / tp * tokens / dp
-            + s.moe_layers * s.shared * s.expert_params / tp * tokens / dp
+            s.layers * s.attn_params / tp * tok_rank
+            + s.dense_layers * s.dense_ffn_params / tp * tok_rank
+            + s.moe_layers * s.shared * s.expert_params / tp * tok_rank
         )
         expert_lin = s.moe_layers * s.topk * s.expert_params * tokens / (self.ep * self.moe_tp)
         logits = (decode_seqs + prefill_seqs) * s.lm_head_params / tp / dp
         dense_flops = 2.0 * (dense_lin / pp + logits)
         expert_flops = 2.0 * expert_lin / pp
-        attn_pairs = ctx_eff + self._shape_pairs(prefill_pairs, prefill_tokens)
+        attn_pairs = ctx_eff / dp + self._shape_pairs(prefill_pairs, prefill_tokens) * pf_share
         heads_share = max(1.0, s.heads / tp) / s.heads
-        attn_flops = s.attn_flops_per_pair * heads_share * attn_pairs * s.layers / pp / dp
+        attn_flops = s.attn_flops_per_pair * heads_share * attn_pairs * s.layers / pp
         # GEMM efficiency falls when the token (row) dimension M is small: the tensor-core
         # tiles are only partly filled (M/(M + m_half)); experts see M = tokens·k/E each
-        m_dense = tokens / dp
+        m_dense = tok_rank
         m_expert = tokens * s.topk / s.experts if s.experts else 1.0
         fill_dense = m_dense / (m_dense + c.m_half)
         fill_expert = m_expert / (m_expert + c.m_half)
@@ -502,11 +508,11 @@ class LLMDeployment:
         act_bytes = 2.0  # BF16 activations
         t_comm = 0.0
         if tp > 1:
-            msg = tokens / dp * self.arch.hidden_size * act_bytes
+            msg = tok_rank * self.arch.hidden_size * act_bytes
             per = COLLECTIVE_LATENCY_S + 2.0 * (tp - 1) / tp * msg / link
             t_comm += 2.0 * layers_stage * per
         if self.ep > 1 and s.moe_layers:
-            msg = tokens / dp * s.topk * self.arch.hidden_size * act_bytes
+            msg = tok_rank * s.topk * self.arch.hidden_size * act_bytes
             per = 2.0 * (COLLECTIVE_LATENCY_S + (self.ep - 1) / self.ep * msg / self.ep / link)
             t_comm += s.moe_layers / pp * per
         if pp > 1:
@@ -575,20 +581,24 @@ class LLMDeployment:
         avg_tokens = self._shape_ctx(isl + osl / 2.0)
         cap = int(self.kv_capacity_tokens() // avg_tokens) if avg_tokens > 0 else 0
         cc = float(min(concurrency, max(cap, 1)))
-        budget = float(c.token_budget)
-        chunks = max(1, math.ceil(isl / budget))
+        # one scheduler (and token budget) per attention-DP rank; a prompt lives on one rank,
+        # and the ranks prefill their own arrivals in the same iteration
+        budget_rank = float(c.token_budget)
+        budget = budget_rank * self.dp_attention
+        chunks = max(1, math.ceil(isl / budget_rank))
+        g = float(min(self.dp_attention, cc))  # prompts per heavy iteration
         p_heavy = isl / chunks
         pairs = p_heavy * (isl / 2.0)  # mean chunk: its own tokens plus earlier chunks
         n_dec = max(osl - 1.0, 1.0)
         ctx = isl + osl / 2.0
         t_light = self.iteration_time_s(0.0, cc, cc * ctx, prefill_seqs=0.0)
-        t_pf_only = self.iteration_time_s(p_heavy, 0.0, 0.0, pairs, 1.0 / chunks)
+        t_pf_only = self.iteration_time_s(g * p_heavy, 0.0, 0.0, g * pairs, g)
         if c.mixed_batches:
-            d = max(cc - 1.0, 0.0)
-            t_heavy = self.iteration_time_s(p_heavy, d, d * ctx, pairs, 1.0 / chunks)
+            d = max(cc - g, 0.0)
+            t_heavy = self.iteration_time_s(g * p_heavy, d, d * ctx, g * pairs, g)
         else:
             t_heavy = t_pf_only
-        h = cc * chunks  # prompt iterations per request lifetime
+        h = cc * chunks / g  # prompt iterations per request lifetime
         others = max(h - chunks, 0.0)
         if c.mixed_batches and others <= n_dec:
             tpot = (others * t_heavy + (n_dec - others) * t_light) / n_dec
@@ -620,7 +630,7 @@ class LLMDeployment:
         saturated_wait = 0.0
         life = chunks * t_heavy + n_dec * tpot
         lam = cc / life
-        rho = min(lam * chunks * t_pf_only, 0.95)
+        rho = min(lam / g * chunks * t_pf_only, 0.95)  # per DP rank
         queue = rho * chunks * t_heavy / (2.0 * (1.0 - rho))
         ttft_steady = c.t_ttft_s + tpot + queue + chunks * t_heavy + saturated_wait
         # synchronised first wave
