@@ -77,6 +77,11 @@ class SizingResult:
     """Server-side end-to-end latency of each measured request at ``replicas`` [s]."""
     evaluated: dict[int, bool] = field(default_factory=dict)
     note: str = ""
+    load_share: float = math.nan
+    """Peak offered load per replica / the replica's estimated saturated throughput [-]
+    (:func:`llm_capacity_per_s`; vision: best frames/s over batch sizes). Unlike
+    ``metrics.utilization`` (share of time the engine is iterating, ≈1 for an LLM replica
+    whenever any request is in flight) this says how hard the replica works — use it for power."""
 
     @property
     def gpus(self) -> int:
@@ -275,12 +280,14 @@ def size_llm_replicas(deployment: Any, workload: LLMWorkload, seed: int = 0,
         return SizingResult("llm", ok_n, gpus, False, max(r, key=lambda k: r[k]),
                             {"ttft_p99": m.ttft.p99_ms, "tpot_p99": m.tpot.p99_ms}, slo, m,
                             _server_latency(run, m), {k: v[0] for k, v in cache.items()},
-                            note=f"no count up to {MAX_REPLICAS} replicas meets the SLOs")
+                            note=f"no count up to {MAX_REPLICAS} replicas meets the SLOs",
+                            load_share=min(1.0, workload.peak_requests_per_s / ok_n / cap))
     _, r, run, m = cache[n]
     binding = _binding(cache, n, r)
     return SizingResult("llm", n, gpus, True, binding,
                         {"ttft_p99": m.ttft.p99_ms, "tpot_p99": m.tpot.p99_ms}, slo, m,
-                        _server_latency(run, m), {k: v[0] for k, v in sorted(cache.items())})
+                        _server_latency(run, m), {k: v[0] for k, v in sorted(cache.items())},
+                        load_share=min(1.0, workload.peak_requests_per_s / n / cap))
 
 
 def _server_latency(run: LLMRun, m: LLMMetrics) -> FloatArray:
@@ -376,15 +383,18 @@ def size_vision_replicas(batch_time_s: Callable[[int], float], workload: VisionW
         return cache[n][0]
 
     best_rate = max(b / batch_time_s(b) for b in range(1, max_batch + 1))
-    n0 = max(1, math.ceil(workload.streams * workload.fps / best_rate))
+    demand = workload.streams * workload.fps
+    n0 = max(1, math.ceil(demand / best_rate))
     n = _smallest(meets, min(n0, workload.streams), hi_max=workload.streams)
     if n is None:
         _, r, run, m = cache[max(cache)]
         return SizingResult("vision", max(cache), 1, False, "deadline_p99",
                             {"deadline_p99": m.latency.p99_ms}, slo, m,
                             run.finish_s - run.arrival_s, {k: v[0] for k, v in cache.items()},
-                            note="even one stream per GPU misses the deadline")
+                            note="even one stream per GPU misses the deadline",
+                            load_share=min(1.0, demand / max(cache) / best_rate))
     _, r, run, m = cache[n]
     return SizingResult("vision", n, 1, True, "deadline_p99", {"deadline_p99": m.latency.p99_ms},
                         slo, m, run.finish_s - run.arrival_s,
-                        {k: v[0] for k, v in sorted(cache.items())})
+                        {k: v[0] for k, v in sorted(cache.items())},
+                        load_share=min(1.0, demand / n / best_rate))
