@@ -10,6 +10,7 @@ from flatbed.perf.vision import (
     TASK_COEFFICIENTS,
     TaskCoefficients,
     batch_time_s,
+    query_latency_s,
     throughput_per_s,
     vision_precision,
 )
@@ -65,6 +66,18 @@ def test_compute_bound_closed_form() -> None:
     eta = 0.5 * b / (b + 4.0)
     expected = b * m.gflops_per_sample * 1e9 / (H100.peak_dense_tflops["int8"] * 1e12 * eta)
     assert batch_time_s(m, H100, b, "int8", coefficients=coef) == pytest.approx(expected, rel=1e-3)
+
+
+def test_query_latency_adds_unhidden_host_time() -> None:
+    resnet = CAT.get("vision_models", "resnet50", VisionModel)
+    c = TASK_COEFFICIENTS["classification"]
+    assert query_latency_s(resnet, H100, 1) == pytest.approx(
+        batch_time_s(resnet, H100, 1) + c.t_query_s
+    )
+    # MultiStream (8 samples) takes longer than SingleStream but far less than 8x
+    assert query_latency_s(resnet, H100, 1) < query_latency_s(resnet, H100, 8) < 8 * (
+        query_latency_s(resnet, H100, 1)
+    )
 
 
 def test_precision_fallbacks() -> None:
