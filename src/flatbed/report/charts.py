@@ -239,7 +239,7 @@ def tornado_figure(site: SitePlan) -> Figure | None:
 
 
 def bands_figure(plan: Plan) -> Figure | None:
-    """P10–P90 TCO band with the P50 per site, and each allowed cloud option's TCO [USD]."""
+    """P10–P90 TCO band with the P50 per site, and the cheapest allowed cloud option [USD]."""
     sites = [s for s in plan.sites if s.tco_p10_usd is not None and s.tco_p90_usd is not None]
     if not sites:
         return None
@@ -253,22 +253,25 @@ def bands_figure(plan: Plan) -> Figure | None:
          "base": [round(v) for v in lo], "marker": {"color": EDGE_LIGHT},
          "hovertemplate": "%{x}: P10–P90 band<extra></extra>"},
         {"type": "scatter", "mode": "markers", "name": "edge P50", "x": ids,
-         "y": [round(v) for v in p50], "marker": {"color": EDGE, "symbol": "line-ew-open",
-                                                 "size": 28, "line": {"width": 3}}},
+         "y": [round(v) for v in p50],
+         "marker": {"color": EDGE, "symbol": "line-ew-open",
+                    "size": max(8, min(28, 560 // len(ids))), "line": {"width": 3}}},
     ]
     cx, cy, ct = [], [], []
     for s in sites:
-        for a in s.alternatives:
-            if a.allowed:
-                cx.append(label(s.site))
-                cy.append(round(a.tco_usd))
-                ct.append(label(a.name))
+        allowed = [a for a in s.alternatives if a.allowed]
+        if allowed:  # the cheapest allowed option: the one the edge has to beat
+            best = min(allowed, key=lambda a: a.tco_usd)
+            cx.append(label(s.site))
+            cy.append(round(best.tco_usd))
+            ct.append(label(best.name))
     if cx:
-        data.append({"type": "scatter", "mode": "markers", "name": "allowed cloud option",
+        data.append({"type": "scatter", "mode": "markers", "name": "cheapest allowed cloud option",
                      "x": cx, "y": cy, "text": ct, "marker": {"color": CLOUD, "size": 10},
                      "hovertemplate": "%{text}: $%{y:,.0f}<extra></extra>"})
     return {"data": data, "layout": _layout(
-        "TCO uncertainty: P10 / P50 / P90 [USD]", yaxis={"title": {"text": "TCO [USD]"}})}
+        "TCO uncertainty: P10 / P50 / P90 [USD]", yaxis={"title": {"text": "TCO [USD]"}},
+        xaxis={"automargin": True}, legend={"orientation": "h", "y": 1.08}, height=380)}
 
 
 def pareto_figure(site: SitePlan) -> Figure | None:

@@ -142,7 +142,7 @@ class MapPoint:
 
 
 def fleet_map_svg(points: Sequence[MapPoint], links: Sequence[tuple[str, str]] = (),
-                  width: float = 760.0, height: float = 420.0) -> Markup:
+                  width: float = 900.0, height: float = 460.0) -> Markup:
     """Equirectangular lat/lon scatter of sites with a graticule (no map tiles, no coastline).
 
     Axes are plain longitude (x) and latitude (y) in degrees, zoomed to the sites with a margin.
@@ -162,7 +162,7 @@ def fleet_map_svg(points: Sequence[MapPoint], links: Sequence[tuple[str, str]] =
     half_y = half_x * (height / width)
     x0, x1 = max(cx - half_x, -180.0), min(cx + half_x, 180.0)
     y0, y1 = max(cy - half_y, -90.0), min(cy + half_y, 90.0)
-    ml, mb, mt, mr = 48.0, 30.0, 10.0, 10.0
+    ml, mb, mt, mr = 48.0, 30.0, 10.0, 110.0  # room on the right for labels
     pw, ph = width - ml - mr, height - mt - mb
 
     def px(lon: float) -> float:
@@ -204,18 +204,26 @@ def fleet_map_svg(points: Sequence[MapPoint], links: Sequence[tuple[str, str]] =
                 f'x2="{px(pb.longitude):.1f}" y2="{py(pb.latitude):.1f}" stroke="#f97316" '
                 'stroke-width="1.5" stroke-dasharray="4 3"/>'
             )
-    for p in pts:
+    placed: list[tuple[float, float, float, float]] = []  # label boxes already drawn
+    for p in sorted(pts, key=lambda q: -q.units):
         r = 4.0 + 3.0 * math.sqrt(max(p.units, 0.0))
         fill = "#2563eb" if p.units > 0 else "#94a3b8"
         label = p.label or p.id
+        x, y = px(p.longitude), py(p.latitude)
         parts.append(
-            f'<g class="site"><circle cx="{px(p.longitude):.1f}" cy="{py(p.latitude):.1f}" '
+            f'<g class="site"><circle cx="{x:.1f}" cy="{y:.1f}" '
             f'r="{r:.1f}" fill="{fill}" fill-opacity="0.75" stroke="#1e3a8a">'
             f"<title>{escape(label)} ({p.latitude:.2f}°, {p.longitude:.2f}°), "
             f"{p.units:g} units</title></circle>"
-            f'<text x="{px(p.longitude) + r + 2:.1f}" y="{py(p.latitude) + 4:.1f}" '
-            f'class="svg-small">{escape(p.id)}</text></g>'
         )
+        # label unless it would overlap one already drawn (hover shows every site's name)
+        box = (x + r + 2, y - 7, x + r + 2 + 5.6 * len(p.id), y + 5)
+        if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3]
+                   for b in placed):
+            placed.append(box)
+            parts.append(f'<text x="{box[0]:.1f}" y="{y + 4:.1f}" '
+                         f'class="svg-small">{escape(p.id)}</text>')
+        parts.append("</g>")
     parts.append("</svg>")
     return Markup("".join(parts))
 

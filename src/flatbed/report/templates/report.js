@@ -21,7 +21,15 @@
   }
   function drawAll() { charts.forEach(draw); }
   window.flatbedDrawAll = drawAll;
-  charts.forEach(function (c, i) { byId[c.id] = c; if (i < EAGER) { draw(c); } });
+  charts.forEach(function (c, i) {
+    byId[c.id] = c;
+    // reserve each chart's height so lazy drawing does not shift the page
+    var el = document.getElementById(c.id);
+    if (el && c.figure.layout && c.figure.layout.height) {
+      el.style.minHeight = c.figure.layout.height + "px";
+    }
+    if (i < EAGER) { draw(c); }
+  });
   if ("IntersectionObserver" in window) {
     var io = new IntersectionObserver(function (entries) {
       entries.forEach(function (e) {
