@@ -419,7 +419,7 @@ class LLMDeployment:
         decode_seqs: float,
         context_tokens: float,
         prefill_pairs: float | None = None,
-        prefill_seqs: float = 1.0,
+        prefill_seqs: float | None = None,
     ) -> float:
         """Time of one continuous-batching iteration [s].
 
@@ -435,7 +435,8 @@ class LLMDeployment:
             (query, key) pairs the prefill attention computes; default
             ``prefill_tokens²/2`` (one causal prompt with no cached prefix).
         prefill_seqs
-            Prompts the prefill tokens belong to (their last tokens get logits) [-].
+            Prompts the prefill tokens belong to (their last tokens get logits) [-]; default 1
+            when ``prefill_tokens > 0``, else 0.
         """
         if prefill_tokens < 0 or decode_seqs < 0 or context_tokens < 0:
             raise ValueError("token and sequence counts must be non-negative")
@@ -447,6 +448,8 @@ class LLMDeployment:
             return 0.0
         if prefill_pairs is None:
             prefill_pairs = prefill_tokens * prefill_tokens / 2.0
+        if prefill_seqs is None:
+            prefill_seqs = 1.0 if prefill_tokens > 0 else 0.0
         wb = bytes_per_value(self.precision)
         tp, dp, pp = self.tp, self.dp_attention, self.pp
         layers_stage = s.layers / pp
