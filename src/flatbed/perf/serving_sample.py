@@ -110,7 +110,9 @@ def deployment_for_row(
         # on GB200 NVL72, tp 64 = moe_tp 8 × moe_ep 8). No engine shards attention 16–72
         # ways (MLA's latent KV cannot be split by heads at all); these deployments run
         # attention data-parallel with wide expert parallelism, so model them that way.
-        world = tp * adp
+        # The world cannot exceed the scale-up domain these single-system runs used (8 on
+        # HGX, 72 on NVL72): tp 64 = moe_tp 8 × moe_ep 8 on an 8-GPU board is 8 GPUs.
+        world = min(tp * adp, accel.nvlink_domain)
         tp, adp, ep = 1, world, min(world, arch.experts)
     coef = (coefficients or {}).get(engine)
     precision = precision_of(row)
