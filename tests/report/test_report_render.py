@@ -157,6 +157,17 @@ def test_sections_that_do_not_apply_are_left_out() -> None:
         assert f'<section id="{sec}"' in html, sec
 
 
+def test_several_sites_summary_is_one_table(html_fleet: str) -> None:
+    summary = html_fleet[html_fleet.index('<section id="summary"'):]
+    summary = summary[:summary.index("</section>")]
+    assert summary.count('<a href="#site-') == 3
+    assert "<article" not in summary  # the per-site detail moved to the Sites section
+    assert "2 sites: cloud cheaper or SLO missed" in summary  # plant-a and depot-2
+    assert "1 site: not feasible" in summary  # depot-1
+    sites = html_fleet[html_fleet.index('<section id="sites"'):]
+    assert all(f'id="site-{i}"' in sites for i in range(3))
+
+
 def test_fleet_section_with_several_sites(html_fleet: str) -> None:
     assert '<section id="fleet"' in html_fleet
     # without coordinates there is no map, but the per-site assignments are listed
