@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import platform
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from flatbed.validate import RowResult, ValidationReport, validate_file
@@ -48,17 +49,20 @@ def serving(md: bool) -> None:
     if md:
         print("\n| subset | TTFT median / p90 APE % | TPOT median / p90 APE % | rows |")
         print("|---|---|---|---|")
+    def on(systems: tuple[str, ...], engine: str | None = None) -> Callable[[RowResult], bool]:
+        def where(r: RowResult) -> bool:
+            return r.accelerator in systems and (engine is None or _engine[r.row] == engine)
+        return where
+
     subsets = [
-        ("agg, Hopper (fitted)", lambda r: r.accelerator in HOPPER),
-        ("agg, Blackwell (datasheet)", lambda r: r.accelerator in BLACKWELL),
+        ("agg, Hopper (fitted)", on(HOPPER)),
+        ("agg, Blackwell (datasheet)", on(BLACKWELL)),
     ]
     for sys_ in HOPPER + BLACKWELL:
-        subsets.append((f"agg, {sys_}", lambda r, s=sys_: r.accelerator == s))
+        subsets.append((f"agg, {sys_}", on((sys_,))))
     for eng in ("vllm", "sglang", "trtllm"):
-        subsets.append((f"agg, Hopper, {eng}", lambda r, e=eng: r.accelerator in HOPPER
-                        and _engine[r.row] == e))
-        subsets.append((f"agg, Blackwell, {eng}", lambda r, e=eng: r.accelerator in BLACKWELL
-                        and _engine[r.row] == e))
+        subsets.append((f"agg, Hopper, {eng}", on(HOPPER, eng)))
+        subsets.append((f"agg, Blackwell, {eng}", on(BLACKWELL, eng)))
     import csv
 
     with path.open() as fh:
