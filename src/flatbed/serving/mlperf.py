@@ -9,8 +9,10 @@ the replicas the system holds (``accelerator_count // tensor_parallel``; LoadGen
 spreads queries over them).
 
 - LLM benchmarks: iteration times from :class:`flatbed.perf.llm.LLMDeployment` (TensorRT-LLM
-  coefficients for NVIDIA, vLLM for AMD; FP8 weights and KV on Hopper and older, FP4 on
-  Blackwell — the precisions the notes report submitters used). The value is *output* tokens/s
+  coefficients for NVIDIA, vLLM for AMD, without the HTTP front-end delay ``t_ttft_s`` —
+  LoadGen runs in-process on pre-tokenised samples; FP8
+  weights and KV on Hopper and older, FP4 on Blackwell — the precisions the notes report
+  submitters used). The value is *output* tokens/s
   (``mlperf_notes.md``: "LLM token metrics are output tokens/s").
 - Other benchmarks (ResNet-50, RetinaNet, BERT, DLRM, SDXL): one dynamic-batching instance per
   accelerator with batch times from ``flatbed.perf.vision.batch_time_s`` when that module is
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 import importlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -168,7 +170,8 @@ def _vision_rate_cached(bench: str, accuracy: str, accel_id: str, round_: str,
 
 
 def _llm_deployment(b: LLMBench, accel: Accelerator, count: int, cat: Catalog) -> Any:
-    from flatbed.perf.llm import LLMDeployment  # noqa: PLC0415 - perf is a sibling area
+    # perf is a sibling area, imported when needed
+    from flatbed.perf.llm import DEFAULT_COEFFICIENTS, LLMDeployment  # noqa: PLC0415
 
     arch = cat.get("models", b.model, ModelArch)
     prec = "fp4" if _blackwell(accel) and "fp4" in accel.peak_dense_tflops else "fp8"
@@ -180,8 +183,12 @@ def _llm_deployment(b: LLMBench, accel: Accelerator, count: int, cat: Catalog) -
     for tp in (1, 2, 4, 8, 16, 32, 64, 72):
         if tp > count:
             break
+        # LoadGen runs in-process on pre-tokenised samples: no HTTP front end, so the fixed
+        # front-end delay t_ttft_s is dropped; per-sequence costs (t_seq_s) stay, since the SUT
+        # still returns first tokens and completions per query
+        coef = replace(DEFAULT_COEFFICIENTS[engine], t_ttft_s=0.0)
         dep = LLMDeployment(arch=arch, accel=accel, precision=prec, kv_precision="fp8", tp=tp,
-                            engine=engine)
+                            engine=engine, coefficients=coef)
         if kv_capacity_of(dep) >= need:
             return dep
     return dep if dep is not None and kv_capacity_of(dep) > 0 else None
