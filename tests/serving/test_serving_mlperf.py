@@ -74,3 +74,8 @@ def test_llama2_server_row_is_predicted_in_tokens_per_s() -> None:
     assert 15_000 < p < 60_000
     inter = predict_server_row({**ROW, "scenario": "Interactive"})
     assert inter is not None and inter < p  # tighter bounds, lower admissible load
+
+
+def test_dlrm_v1_is_not_mistaken_for_dlrm_v2() -> None:
+    assert predict_server_row({**ROW, "round": "v3.0", "benchmark": "dlrm-99",
+                               "units": "queries/s"}) is None

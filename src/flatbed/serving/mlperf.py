@@ -17,8 +17,8 @@ spreads queries over them).
 - Other benchmarks (ResNet-50, RetinaNet, BERT, DLRM, SDXL): one dynamic-batching instance per
   accelerator with batch times from ``flatbed.perf.vision.batch_time_s`` when that module is
   available; queries/s.
-- Rows the simulator cannot stand for return ``None``: GPT-J (beam search, 4 beams), RNN-T
-  (retired, no model), non-Server scenarios, unknown accelerators/models.
+- Rows the simulator cannot stand for return ``None``: GPT-J (beam search, 4 beams), RNN-T and
+  DLRM v1 (retired, no model record), non-Server scenarios, unknown accelerators/models.
 
 Token-length means and precisions are the performance model's (``flatbed.perf.mlperf``
 ``LLM_BENCHMARKS`` and ``mlperf_precision``: outputs from ``mlperf_notes.md``, inputs estimated
@@ -87,9 +87,10 @@ def llm_bench(name: str) -> LLMBench | None:
 
 OTHER_BOUNDS_S: dict[str, float] = {
     # Server p99 latency bounds, mlperf_notes.md benchmark table
-    "resnet50": 0.015, "retinanet": 0.100, "bert": 0.130, "dlrm-v2": 0.060, "dlrm": 0.060,
+    "resnet50": 0.015, "retinanet": 0.100, "bert": 0.130, "dlrm-v2": 0.060,
     "stable-diffusion-xl": 20.0,
 }
+"""DLRM v1 (``dlrm``, v3.0 only) is a different model from the catalog's DLRM-v2: not predicted."""
 
 REQUESTS_PER_EVAL = 2500
 """Simulated queries per load level (p99 from 2,500 samples: 25 in the tail)."""
