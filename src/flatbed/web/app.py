@@ -387,7 +387,7 @@ def create_app(db_url: str | None = None, *, max_body_bytes: int = MAX_BODY_BYTE
                                            "application/yaml", DEFAULT_ORIGIN)
         except InputError as exc:
             return _input_error(exc, DEFAULT_ORIGIN)
-        saved = store.save_scenario(name or scen.name, text)
+        saved = await run_in_threadpool(store.save_scenario, name or scen.name, text)
         return JSONResponse(saved.summary(), status_code=201)
 
     @app.get("/api/scenarios", tags=["saved"])
