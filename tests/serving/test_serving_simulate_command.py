@@ -84,4 +84,7 @@ def test_simulate_workload_littles_law_and_latency_object() -> None:
     assert lat.cloud_p99_ms > lat.edge_p99_ms
     assert lat.binding_slo in ("ttft_p99", "tpot_p99")
     assert 0.0 < sim.metrics.goodput <= 1.0
+    from flatbed.serving.metrics import LLMMetrics
+
+    assert isinstance(sim.metrics, LLMMetrics)
     assert np.isfinite(sim.metrics.e2e.p99_ms)
