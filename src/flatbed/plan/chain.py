@@ -64,8 +64,8 @@ AnyWorkload = LLMWorkload | VisionWorkload
 HOURS_PER_YEAR = 8760.0
 
 LLM_SIZING_DURATION_S = 240.0
-"""Simulated peak-hour span per LLM sizing evaluation [s] (the sizer keeps 2,000–6,000
-requests per evaluation whatever the span)."""
+"""Simulated peak-hour span per LLM sizing evaluation [s] (the sizer clips the request count
+per evaluation to its own bounds whatever the span)."""
 
 VISION_MAX_BATCH = 8
 """Dynamic-batcher max batch for vision replicas (Triton's documented default is no limit; 8
@@ -243,8 +243,8 @@ def size_workload(ctx: SiteContext, w: AnyWorkload, opt: WorkloadOption) -> Work
     base.replicas = res.replicas
     base.gpus_per_replica = res.gpus_per_replica
     base.meets_slo = res.meets_slo
-    util = getattr(res.metrics, "utilization", None)
-    base.capacity_share_at_peak = float(util) if util is not None and util == util else 1.0
+    share = res.load_share
+    base.capacity_share_at_peak = min(max(share, 0.0), 1.0) if math.isfinite(share) else 1.0
     if not res.meets_slo:
         base.problem = ("slo", f"{w.id} on {accel.id}: {res.note or 'p99 misses the SLO'} "
                         f"({_ratio_text(res)})")
