@@ -50,6 +50,18 @@ def test_serve_host_and_port_options(cli: typer.Typer, runs: list[dict[str, Any]
     assert (runs[0]["host"], runs[0]["port"]) == ("0.0.0.0", 9123)
 
 
+def test_serve_body_limit_option(cli: typer.Typer, runs: list[dict[str, Any]],
+                                 tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    r = CliRunner().invoke(cli, ["serve", "--max-body-bytes", "2000", "--db",
+                                 f"sqlite:///{tmp_path / 'c.db'}"])
+    assert r.exit_code == 0, r.output
+    client = TestClient(runs[0]["app"])
+    assert client.post("/api/plan", content=b"#" * 2001).status_code == 413
+    assert client.post("/api/plan", content=b"#" * 1999).status_code == 422
+
+
 def test_serve_bad_database_exits_2(cli: typer.Typer, runs: list[dict[str, Any]]) -> None:
     r = CliRunner().invoke(cli, ["serve", "--db", "nosuchdialect://x"])
     assert r.exit_code == 2

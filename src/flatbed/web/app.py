@@ -90,7 +90,7 @@ class ContentLengthLimit:
 
 def _too_large(limit: int) -> str:
     return (f"request body larger than {limit:,} bytes; a scenario is a few kilobytes of YAML "
-            "(a 1,000-site fleet is about 1 MB)")
+            "(for very large fleets start the server with a larger --max-body-bytes)")
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -18,6 +18,8 @@ def register(app: typer.Typer) -> None:
         db: str | None = typer.Option(None, "--db", help="SQLAlchemy URL of the store "
                                       "(default: SQLite in the user data folder; also "
                                       "postgresql://…)."),
+        max_body_bytes: int = typer.Option(1_000_000, min=1_000, help="Largest scenario "
+                                           "body accepted [bytes]; larger ones get 413."),
     ) -> None:
         """Start the web app: edit and validate scenarios, run plans, view and compare reports."""
         import uvicorn
@@ -27,7 +29,7 @@ def register(app: typer.Typer) -> None:
 
         err = Console(stderr=True)
         try:
-            web = create_app(db)
+            web = create_app(db, max_body_bytes=max_body_bytes)
         except InputError as exc:
             err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
             raise typer.Exit(2) from None
