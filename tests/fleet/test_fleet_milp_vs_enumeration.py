@@ -223,6 +223,15 @@ def test_milp_matches_enumeration(seed: int, n_sites: int, n_periods: int) -> No
     assert sol.objective_usd == pytest.approx(ref, rel=1e-6)
     # the reported breakdown adds up to the objective
     assert sum(sol.cost_breakdown_usd.values()) == pytest.approx(sol.objective_usd, rel=1e-9)
+    if n_periods > 1:
+        # purchases and moves left continuous lose nothing (transportation structure)
+        strict = solve_fleet(inst, mip_rel_gap=1e-9, integer_flows=True)
+        assert strict.objective_usd == pytest.approx(sol.objective_usd, rel=1e-7)
+    # reported purchases and moves are whole units and consistent with the counts
+    by = {(u.site, u.unit_type, u.period): u for u in sol.units}
+    for (s, k, t), u in by.items():
+        prev = by[(s, k, t - 1)].count if (s, k, t - 1) in by else 0
+        assert u.count == prev + u.bought + u.moved_in - u.moved_out
 
 
 def test_enumeration_cases_are_not_trivial() -> None:

@@ -137,13 +137,16 @@ class _Builder:
         self.lo: list[float] = []
         self.hi: list[float] = []
         self.integer: list[bool] = []
+        self.scale: list[float] = []
         self.rlo: list[float] = []
         self.rhi: list[float] = []
         self.ri: list[int] = []
         self.ci: list[int] = []
         self.v: list[float] = []
 
-    def col(self, cost: float, lo: float, hi: float, integer: bool) -> int:
+    def col(self, cost: float, lo: float, hi: float, integer: bool, scale: float = 1.0) -> int:
+        """A column; ``scale`` converts its value to reporting units (value × scale)."""
+        self.scale.append(scale)
         self.cost.append(cost)
         self.lo.append(lo)
         self.hi.append(hi)
@@ -208,6 +211,7 @@ def solve_fleet(
     threads: int | None = None,
     seed: int = 0,
     verbose: bool = False,
+    integer_flows: bool = False,
 ) -> FleetSolution:
     """Solve the fleet MILP with HiGHS.
 
@@ -225,6 +229,10 @@ def solve_fleet(
         HiGHS ``random_seed`` (runs are deterministic for a given seed and thread count).
     verbose : bool
         Print the HiGHS log.
+    integer_flows : bool
+        Declare purchases and moves integer too. Not needed for integral answers (see the
+        comment in the code: only unit counts and site-open decisions must be integer), and
+        slower; kept to cross-check that claim in the tests.
 
     Returns
     -------
@@ -259,10 +267,13 @@ def solve_fleet(
             run = inst.unit_cost_usd_per_year(u, s)
             for t in range(nT):
                 n_col[j, k, t] = b.col(run * year_w[t], 0, m, True)
-                buy_col[j, k, t] = b.col(ann * remain_w[t], 0, m, True)
+                # buy/in/out may be continuous: with integer n the balance rows form a
+                # transportation problem per unit type (totally unimodular), so an optimal
+                # solution with integral buys and moves always exists; _extract rounds them
+                buy_col[j, k, t] = b.col(ann * remain_w[t], 0, m, integer_flows)
                 if t > 0:
-                    in_col[j, k, t] = b.col(u.move_usd * start_f[t], 0, m, True)
-                    out_col[j, k, t] = b.col(0.0, 0, m, True)
+                    in_col[j, k, t] = b.col(u.move_usd * start_f[t], 0, m, integer_flows)
+                    out_col[j, k, t] = b.col(0.0, 0, m, integer_flows)
 
     # ---- assignment and cloud columns
     x_col: dict[tuple[int, int, int, int], int] = {}
@@ -276,18 +287,24 @@ def solve_fleet(
             for j, rtt in reach:
                 for k, u in enumerate(inst.unit_types):
                     if (j, k) in nmax and u.capacity.get(w.workload_class, 0) > 0:
-                        x_col[i, j, k, t] = b.col(0.0, 0, w.demand[t], False)
+                        # x is the share of demand (0..1): keeps coefficients near 1
+                        x_col[i, j, k, t] = b.col(0.0, 0, 1.0, False, scale=w.demand[t])
                         x_rtt[i, j] = rtt
             if cloud_allowed(inst, w):
                 price = float(w.cloud_usd_per_unit_year or 0.0)
-                z_col[i, t] = b.col(price * year_w[t], 0, w.demand[t], False)
+                z_col[i, t] = b.col(price * year_w[t] * w.demand[t], 0, 1.0, False,
+                                    scale=w.demand[t])
 
     # ---- site fixed cost (binary open)
     open_col: dict[tuple[int, int], int] = {}
     for j, s in enumerate(inst.sites):
         if s.fixed_usd_per_year > 0 and any(jj == j for jj, _ in nmax):
             for t in range(nT):
-                open_col[j, t] = b.col(s.fixed_usd_per_year * year_w[t], 0, 1, True)
+                # a site with on-site-only demand must be in use (fixing it tightens the bound)
+                must = any(w.site == s.id and w.data_where == "on_site" and w.demand[t] > 0
+                           for w in inst.workloads)
+                open_col[j, t] = b.col(s.fixed_usd_per_year * year_w[t], 1 if must else 0, 1,
+                                       True)
 
     # ---- fleet balance and moves
     for (j, k, t), c in n_col.items():
@@ -309,7 +326,8 @@ def solve_fleet(
     }
     for (i, j, k, t), c in x_col.items():
         w = inst.workloads[i]
-        cap_terms[j, k, t].append((c, 1.0 / inst.unit_types[k].capacity[w.workload_class]))
+        cap_terms[j, k, t].append(
+            (c, w.demand[t] / inst.unit_types[k].capacity[w.workload_class]))
     for terms in cap_terms.values():
         if len(terms) > 1:
             b.row(terms, -math.inf, 0.0)
@@ -323,7 +341,7 @@ def solve_fleet(
     for i, w in enumerate(inst.workloads):
         for t in range(nT):
             if w.demand[t] > 0:
-                b.row(dem_terms.get((i, t), []), w.demand[t], w.demand[t])
+                b.row(dem_terms.get((i, t), []), 1.0, 1.0)
 
     # ---- pads, power, open
     for j, s in enumerate(inst.sites):
@@ -393,7 +411,11 @@ def _run_highs(
     lp = highspy.HighsLp()
     lp.num_col_ = ncol
     lp.num_row_ = nrow
-    lp.col_cost_ = np.asarray(b.cost, dtype=float)
+    cost = np.asarray(b.cost, dtype=float)
+    # costs in a unit that puts the largest near 1e3 (HiGHS warns above ~1e6 and slows down)
+    top = float(np.abs(cost).max()) if ncol else 1.0
+    obj_scale = 10.0 ** -max(0, round(math.log10(top)) - 3) if top > 0 else 1.0
+    lp.col_cost_ = cost * obj_scale
     lp.col_lower_ = np.asarray(b.lo, dtype=float)
     lp.col_upper_ = np.asarray(b.hi, dtype=float)
     inf = highspy.kHighsInf
@@ -419,12 +441,46 @@ def _run_highs(
     if info.primal_solution_status != 2:  # kSolutionStatusFeasible
         return status, math.nan, math.nan, math.nan, None
     xv = np.asarray(h.getSolution().col_value, dtype=float)
-    obj = float(info.objective_function_value)
-    bound = float(info.mip_dual_bound) if ncol and any(b.integer) else obj
+    obj = float(info.objective_function_value) / obj_scale
+    bound = float(info.mip_dual_bound) / obj_scale if ncol and any(b.integer) else obj
     gap = float(info.mip_gap) if any(b.integer) else 0.0
     if not math.isfinite(gap):
         gap = abs(obj - bound) / max(abs(obj), 1e-9)
     return status, obj, bound, max(gap, 0.0), xv
+
+
+def integral_flows(
+    n: dict[tuple[int, int, int], int], n_periods: int,
+) -> dict[tuple[int, int, int], tuple[int, int, int]]:
+    """Purchases and moves ``(bought, moved_in, moved_out)`` per (site, type, period) implied by
+    integer unit counts ``n[site, type, period]`` at least cost.
+
+    Units never vanish, so every decrease at a site is a move out; the cheapest way to cover
+    the increases is to send those units to sites that grow (moves cost the same whichever
+    sites they join, and purchases cost the same at every site) and buy the rest. The MILP's
+    own purchase and move values have the same cost but may split ties fractionally.
+    """
+    out: dict[tuple[int, int, int], tuple[int, int, int]] = {}
+    by_kt: dict[tuple[int, int], list[int]] = {}
+    for (j, k, t) in n:
+        by_kt.setdefault((k, t), []).append(j)
+    for (k, t), js in by_kt.items():
+        js = sorted(js)
+        if t == 0:
+            for j in js:
+                out[j, k, t] = (n[j, k, t], 0, 0)
+            continue
+        delta = {j: n[j, k, t] - n.get((j, k, t - 1), 0) for j in js}
+        pool = sum(-d for d in delta.values() if d < 0)
+        for j in js:
+            d = delta[j]
+            if d < 0:
+                out[j, k, t] = (0, 0, -d)
+            else:
+                take = min(d, pool)
+                pool -= take
+                out[j, k, t] = (d - take, take, 0)
+    return out
 
 
 def _extract(
@@ -444,9 +500,11 @@ def _extract(
     remain_w: np.ndarray,
     start_f: np.ndarray,
 ) -> FleetSolution:
-    status, obj, bound, gap, xv = sol
-    assert xv is not None
-    cost = np.asarray(b.cost)
+    status, obj, bound, gap, xs = sol
+    assert xs is not None
+    scale = np.asarray(b.scale)
+    xv = xs * scale  # shares → demand units
+    cost = np.asarray(b.cost) / scale  # cost per demand unit, so cost · xv is unchanged
 
     def iv(c: int) -> int:
         return int(round(xv[c]))
@@ -456,16 +514,16 @@ def _extract(
         w = inst.workloads[i]
         used[j, k, t] = used.get((j, k, t), 0.0) + xv[c] / inst.unit_types[k].capacity[
             w.workload_class]
+    flows = integral_flows({key: iv(c) for key, c in n_col.items()}, inst.n_periods)
     units = []
     for (j, k, t), c in n_col.items():
         cnt = iv(c)
-        if cnt == 0 and iv(buy_col[j, k, t]) == 0 and (t == 0 or iv(out_col[j, k, t]) == 0):
+        bought, moved_in, moved_out = flows[j, k, t]
+        if cnt == 0 and bought == 0 and moved_out == 0:
             continue
         units.append(UnitPlacement(
             site=inst.sites[j].id, unit_type=inst.unit_types[k].id, period=t, count=cnt,
-            bought=iv(buy_col[j, k, t]),
-            moved_in=iv(in_col[j, k, t]) if t > 0 else 0,
-            moved_out=iv(out_col[j, k, t]) if t > 0 else 0,
+            bought=bought, moved_in=moved_in, moved_out=moved_out,
             utilization=round(used.get((j, k, t), 0.0) / cnt, 6) if cnt else 0.0,
         ))
     assignments = [
