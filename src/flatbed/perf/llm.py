@@ -292,6 +292,54 @@ def experts_touched_fraction(tokens: float, experts: int, topk: int) -> float:
     return 1.0 - math.exp(tokens * math.log1p(-p))
 
 
+def _mean_ceil(n: int, isl: float, budget: float) -> float:
+    """Mean over ``j = 1..n`` of ``⌈j·isl/budget⌉`` (prompt ``j``'s iteration, unmixed)."""
+    if n < 1:
+        return 1.0
+    return sum(math.ceil(j * isl / budget - 1e-9) for j in range(1, n + 1)) / n
+
+
+def wave_mean_iterations(n: int, isl: float, osl: float, budget: float) -> float:
+    """Mean iteration (1-based) in which each of ``n`` prompts submitted together completes [-].
+
+    Mixed batches (vLLM V1, TRT-LLM): every iteration first decodes the sequences whose prompt
+    is done (one token of the budget each, for ``osl − 1`` iterations) and fills the rest of
+    the budget with the waiting prompts in order, chunking the one at the edge — the scheduler
+    :mod:`flatbed.serving.engine` simulates. Integer bookkeeping only (no timing).
+    """
+    if n < 1:
+        return 1.0
+    budget_i = max(1, int(budget))
+    isl_i = max(1, int(isl))
+    dec_iters = max(int(osl) - 1, 0)
+    done_at: list[int] = []  # iteration each finished prompt completed in
+    rem = isl_i  # tokens left of the prompt at the head of the queue
+    k = 0
+    total = 0
+    head = 0
+    while head < n:
+        k += 1
+        # decoders this iteration: prompts done before it and still decoding
+        d = 0
+        for it in reversed(done_at):
+            if k - it > dec_iters:
+                break
+            d += 1
+        room = budget_i - d
+        if room <= 0:
+            room = 1
+        while head < n and room > 0:
+            take = rem if rem <= room else room
+            room -= take
+            rem -= take
+            if rem == 0:
+                done_at.append(k)
+                total += k
+                head += 1
+                rem = isl_i
+    return total / n
+
+
 @dataclass(frozen=True)
 class SteadyState:
     """Closed-loop steady state at a fixed number of requests in flight."""
@@ -605,8 +653,10 @@ class LLMDeployment:
         others = max(h - chunks, 0.0)
         if c.mixed_batches and others <= n_dec:
             tpot = (others * t_heavy + (n_dec - others) * t_light) / n_dec
+            n_light = n_dec - others
         elif not c.mixed_batches and others * p_heavy <= n_dec * budget:
             tpot = (n_dec * t_light + others * t_heavy) / n_dec
+            n_light = n_dec
         else:
             # prompt-bound: every iteration carries prompt tokens, packed up to the budget;
             # a lifetime spans n_iter iterations, of which a request decodes in n_dec
@@ -635,7 +685,14 @@ class LLMDeployment:
         lam = cc / life
         rho = min(lam / g * chunks * t_pf_only, 0.95)  # per DP rank
         queue = rho * chunks * t_heavy / (2.0 * (1.0 - rho))
-        ttft_steady = c.t_ttft_s + tpot + queue + chunks * t_heavy + saturated_wait
+        # an arrival lands in an iteration picked in proportion to its length and waits for
+        # the rest of it: mean residual E[τ²]/(2E[τ]) over the lifetime's iteration mix
+        # (renewal theory, Kleinrock 1975 §5.2)
+        n_heavy = others + chunks
+        residual = (n_light * t_light**2 + n_heavy * t_heavy**2) / (
+            2.0 * (n_light * t_light + n_heavy * t_heavy)
+        )
+        ttft_steady = c.t_ttft_s + residual + queue + chunks * t_heavy + saturated_wait
         # synchronised first wave
         wave_tokens = cc * isl
         n_wave = max(1.0, math.ceil(wave_tokens / budget))
@@ -643,13 +700,22 @@ class LLMDeployment:
         t_wave_iter = self.iteration_time_s(
             per_iter, 0.0, 0.0, per_iter * isl / 2.0, per_iter / isl
         )
-        ttft_wave = c.t_ttft_s + (n_wave + 1.0) / 2.0 * t_wave_iter
+        if c.mixed_batches:
+            mean_iters = wave_mean_iterations(int(cc), isl, osl, budget)
+        else:
+            mean_iters = (n_wave + 1.0) / 2.0 if isl >= budget else _mean_ceil(int(cc), isl, budget)
+        ttft_wave = c.t_ttft_s + mean_iters * t_wave_iter
         w = c.wave_weight
-        ttft = w * ttft_wave + (1.0 - w) * ttft_steady
         life_s = ttft_steady + n_dec * tpot
         rps = cc / life_s
-        if concurrency > cc:  # requests waiting for KV space
-            ttft += (concurrency / cc - 1.0) * life_s
+        if concurrency > cc:
+            # requests waiting for KV space: in the steady phase C − cc wait while cc are
+            # served (Little's law: (C/cc − 1) lifetimes); in the first wave the k-th group
+            # of cc waits k lifetimes, half as long on average
+            kv_wait = (concurrency / cc - 1.0) * life_s
+            ttft_wave += 0.5 * kv_wait
+            ttft_steady += kv_wait
+        ttft = w * ttft_wave + (1.0 - w) * ttft_steady
         return SteadyState(
             concurrency=concurrency,
             ttft_s=ttft,

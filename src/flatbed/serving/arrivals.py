@@ -67,6 +67,26 @@ class ClosedLoop:
     input_tokens: IntArray
     output_tokens: IntArray
     think_s: float = 0.0
+    ramp_s: float = 0.0
+    """Client ``i`` of the first round starts at ``i·ramp_s/concurrency`` (0: all at once)."""
+    jitter_s: float = 0.0
+    """Mean of an exponential extra delay before each replacement request [s] (client and
+    HTTP-stack timing noise that de-synchronises a real benchmark loop); 0: none."""
+    seed: int = 0
+    """Seed of the jitter draws."""
+
+    def delays_s(self) -> FloatArray:
+        """Delay before each request after its predecessor on the same client finishes [s]."""
+        n = self.total
+        if self.jitter_s <= 0:
+            return np.full(n, self.think_s)
+        rng = np.random.default_rng(self.seed)
+        return self.think_s + rng.exponential(self.jitter_s, n)
+
+    def start_times_s(self) -> FloatArray:
+        """Arrival times of the first-round requests [s]."""
+        c = min(self.concurrency, self.total)
+        return np.arange(c, dtype=np.float64) * (self.ramp_s / max(self.concurrency, 1))
 
     @property
     def total(self) -> int:

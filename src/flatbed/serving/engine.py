@@ -160,6 +160,7 @@ class LLMReplica:
     _ctx: int = 0
     _kv: int = 0
     _next_closed: int = 0
+    _delays: list[float] = field(default_factory=list)
     arrival_times: list[float] = field(default_factory=list)
     """Closed loop only: arrival time of each request, filled as requests are issued."""
     rich_iteration_time_s: Callable[[float, float, float, float, float], float] | None = None
@@ -360,9 +361,10 @@ class LLMReplica:
         if j >= closed.total:
             return
         self._next_closed = j + 1
-        heapq.heappush(self._future, (t + closed.think_s + self.config.frontend_s, j))
+        a = t + self._delays[j]
+        heapq.heappush(self._future, (a + self.config.frontend_s, j))
         self.outstanding += 1
-        self.arrival_times[j] = t + closed.think_s
+        self.arrival_times[j] = a
 
 
 def _blank(n: int) -> list[float]:
@@ -399,11 +401,15 @@ def simulate_llm(requests: Requests | ClosedLoop, iteration_time_s: IterationTim
         rep = _make_replicas(iteration_time_s, kv_capacity_tokens, cfg, inp, outl, n, 1)[0]
         rep.closed = requests
         rep.arrival_times = arr
-        start = min(requests.concurrency, n)
-        for j in range(start):
-            arr[j] = 0.0
-            rep.add(j, cfg.frontend_s)
+        rep._delays = requests.delays_s().tolist()
+        starts = requests.start_times_s().tolist()
+        start = len(starts)
         rep._next_closed = start
+        for j, a in enumerate(starts):
+            arr[j] = a
+            if a > 0:
+                rep.advance_until(a + cfg.frontend_s)
+            rep.add(j, a + cfg.frontend_s)
         rep.advance_until(stop_s)
         return _llm_result([rep], np.asarray(arr), requests.input_tokens,
                            requests.output_tokens, np.zeros(n, dtype=np.int64), kv_capacity_tokens)

@@ -164,8 +164,12 @@ def scheduler_config_for(deployment: Any) -> LLMSchedulerConfig:
     coef = getattr(deployment, "coef", None)
     if coef is None:
         return LLMSchedulerConfig()
+    # one scheduler per attention data-parallel rank (DeepSeek/SGLang "DP attention"), each
+    # with its own token budget and sequence limit; the replica sees their sum
+    dp = max(1, int(getattr(deployment, "dp_attention", 1)))
     return LLMSchedulerConfig(
-        max_batched_tokens=int(getattr(coef, "token_budget", 8192)),
+        max_batched_tokens=int(getattr(coef, "token_budget", 8192)) * dp,
+        max_seqs=LLMSchedulerConfig().max_seqs * dp,
         mixed_batches=bool(getattr(coef, "mixed_batches", True)),
         frontend_s=float(getattr(coef, "t_ttft_s", 0.0)),
     )

@@ -1,0 +1,73 @@
+"""Fixed-concurrency simulator runs against ``flatbed validate``'s analytic predictions.
+
+Issue 4 asks that fixed-concurrency runs reproduce the performance model's predictions for the
+serving-sample rows (same model, same numbers within 5%). Both sides read a benchmark run the
+same way (:mod:`flatbed.serving.benchmark`): a synchronised first wave plus a de-synchronised
+steady phase, TTFT mixed with the engine's ``wave_weight``. The simulator schedules every
+iteration request by request (chunked prefill, KV admission, one token per decode); the
+analytic model replaces that by closed-form means (a time-weighted residual iteration, an
+M/D/1 prompt queue, the wave's chunk bookkeeping), so this checks those closed forms.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flatbed.catalog import builtin_catalog
+from flatbed.perf.serving_sample import deployment_for_row, predict_serving_row
+from flatbed.serving.benchmark import simulate_benchmark
+
+SERVING_CSV = (Path(__file__).resolve().parents[2].parent / "shared" / "validation"
+               / "serving_silicon_sample.csv")
+
+
+def _rows(step: int = 40) -> list[dict[str, str]]:
+    with SERVING_CSV.open(newline="", encoding="utf-8") as fh:
+        agg = [r for r in csv.DictReader(fh) if r.get("mode") == "agg"]
+    return agg[::step]
+
+
+@pytest.mark.skipif(not SERVING_CSV.exists(), reason="shared validation data not present")
+def test_simulated_benchmark_reproduces_validate_predictions() -> None:
+    cat = builtin_catalog()
+    errs = []
+    for r in _rows():
+        dep = deployment_for_row(r, cat)
+        c, isl, osl = int(r["batch_size"]), int(r["isl"]), int(r["osl"])
+        if dep.max_concurrency(isl, osl) < 1:
+            continue
+        pred = predict_serving_row(r, cat)
+        sim = simulate_benchmark(dep, c, isl, osl)
+        st = dep.steady_state(c, isl, osl)
+        errs.append((sim.ttft_s * 1e3 / pred.ttft_ms - 1.0, sim.tpot_s * 1e3 / pred.tpot_ms - 1.0,
+                     sim.output_tokens_per_s / st.output_tokens_per_s - 1.0))
+    e = np.abs(np.array(errs))
+    assert len(e) >= 80
+    med = np.median(e, axis=0)
+    assert med[0] <= 0.05  # TTFT
+    assert med[1] <= 0.05  # TPOT
+    assert med[2] <= 0.05  # output throughput
+    # most rows individually within 5% (TPOT, throughput) and 10% (TTFT)
+    assert np.mean(e[:, 1] <= 0.05) >= 0.85
+    assert np.mean(e[:, 2] <= 0.05) >= 0.85
+    assert np.mean(e[:, 0] <= 0.10) >= 0.80
+
+
+def test_benchmark_phases_bracket_the_mix() -> None:
+    cat = builtin_catalog()
+    from flatbed.perf.llm import LLMDeployment
+
+    dep = LLMDeployment(arch=cat.get("models", "Llama-3.1-8B"),
+                        accel=cat.get("accelerators", "H100-SXM"),
+                        precision="fp8", kv_precision="fp8", engine="vllm")
+    res = simulate_benchmark(dep, 64, 4000, 300, wave_weight=0.25)
+    # the synchronised wave queues 64 prompts of 4000 tokens behind each other
+    assert res.ttft_wave_s > 3 * res.ttft_steady_s
+    assert res.ttft_s == pytest.approx(0.25 * res.ttft_wave_s + 0.75 * res.ttft_steady_s)
+    ss = dep.steady_state(64, 4000, 300)
+    assert res.tpot_s == pytest.approx(ss.tpot_s, rel=0.05)
+    assert res.output_tokens_per_s == pytest.approx(ss.output_tokens_per_s, rel=0.05)
