@@ -177,8 +177,7 @@ def test_synthesizer_against_measured_greensboro_year() -> None:
     from flatbed.catalog.records import Climate
     from flatbed.facility.weather import measured_year
     cat = builtin_catalog()
-    if not cat.has("climates", "greensboro"):
-        pytest.skip("greensboro climate not in the catalog yet")
+    assert cat.has("climates", "greensboro")
     measured = measured_year("greensboro")
     assert measured is not None
     synth = synthesize_year(cat.get("climates", "greensboro", Climate))
