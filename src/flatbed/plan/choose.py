@@ -61,7 +61,7 @@ def binding_constraint(best: OptionResult, results: list[OptionResult],
         r = min(cheaper, key=obj)
         c, d = r.problems[0]
         return (f"{c}: {d} — this rules out {r.option.label}, "
-                f"{1 - obj(r) / obj(best):.0%} cheaper than the plan")
+                f"{1 - obj(r) / obj(best):.1%} cheaper than the plan")
     return ""
 
 
