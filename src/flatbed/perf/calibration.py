@@ -30,13 +30,13 @@ from flatbed.catalog.loader import Catalog
 from flatbed.catalog.records import Accelerator, VisionModel
 from flatbed.errors import InputError
 from flatbed.perf.llm import DEFAULT_COEFFICIENTS, ENGINES, EngineCoefficients
-from flatbed.perf.serving_sample import deployment_for_row
+from flatbed.perf.serving_sample import deployment_for_row, row_concurrency
 from flatbed.perf.vision import TaskCoefficients
 
 FITTED = ("eta_gemm", "eta_attn", "eta_mem", "t_iter_s", "t_layer_s", "t_moe_layer_s", "t_ttft_s",
-          "wave_weight", "eta_kv", "t_seq_s", "m_half")
-_LO = np.log([0.05, 0.05, 0.05, 1e-7, 1e-8, 1e-8, 1e-7, 1e-3, 0.05, 1e-8, 0.1])
-_HI = np.log([0.8, 0.9, 0.89, 0.1, 1e-3, 1e-3, 0.5, 1.0, 0.89, 1e-3, 512.0])
+          "wave_weight", "eta_kv", "t_seq_s", "m_half", "t_collective_s")
+_LO = np.log([0.05, 0.05, 0.05, 1e-7, 1e-8, 1e-8, 1e-7, 1e-3, 0.05, 1e-8, 0.1, 2e-6])
+_HI = np.log([0.8, 0.9, 0.89, 0.1, 1e-3, 1e-3, 0.5, 1.0, 0.89, 1e-3, 512.0, 1e-4])
 
 
 def _vector(c: EngineCoefficients) -> np.ndarray:
@@ -57,7 +57,7 @@ def _prepared(rows: Iterable[dict[str, str]], catalog: Catalog, engine: str) -> 
             continue
         try:
             dep = deployment_for_row(r, catalog)
-            c = int(float(r["batch_size"]))
+            c = row_concurrency(r, dep)  # batch_size is per DP rank in the sample
             isl, osl = float(r["isl"]), float(r["osl"])
             ttft, tpot = float(r["silicon_ttft_ms"]) / 1e3, float(r["silicon_tpot_ms"]) / 1e3
         except (LookupError, KeyError, ValueError):
@@ -72,7 +72,7 @@ def fit_engine_coefficients(
     catalog: Catalog,
     engine: str,
     start: EngineCoefficients | None = None,
-    ttft_weight: float = 0.5,
+    ttft_weight: float = 1.0,
 ) -> tuple[EngineCoefficients, int]:
     """Fit one engine's coefficients to measured rows; returns (coefficients, rows used).
 
@@ -106,7 +106,7 @@ def fit_engine_coefficients(
         return out
 
     x0 = np.clip(_vector(base), _LO + 1e-9, _HI - 1e-9)
-    sol = least_squares(resid, x0, bounds=(_LO, _HI), loss="soft_l1", f_scale=0.1, max_nfev=200)
+    sol = least_squares(resid, x0, bounds=(_LO, _HI), loss="soft_l1", f_scale=0.03, max_nfev=200)
     return _coef(base, sol.x), len(data)
 
 

@@ -94,6 +94,10 @@ class EngineCoefficients:
         round starts together (prior :data:`REQUESTS_PER_CLIENT`).
     t_ttft_s : float
         Fixed extra time to first token: HTTP, tokenization, request admission [s].
+    t_collective_s : float
+        Latency of one small collective (all-reduce, all-to-all step, pipeline send) over the
+        scale-up link [s]: NCCL or the engine's custom all-reduce, launch included. Prior 8 µs
+        (:data:`COLLECTIVE_LATENCY_S`), fitted per engine.
     token_budget : int
         Maximum tokens one iteration schedules (vLLM ``max_num_batched_tokens``, TRT-LLM
         ``max_num_tokens``, SGLang ``chunked_prefill_size``) [tokens].
@@ -101,6 +105,11 @@ class EngineCoefficients:
         True when prefill chunks ride in the same iteration as decodes (vLLM V1 chunked
         prefill, TRT-LLM in-flight batching); False when prefill runs as its own batch
         (SGLang's default scheduler).
+    max_seqs : int
+        Most sequences in the running batch per scheduler (attention-DP rank) [-]: vLLM V1
+        ``max_num_seqs`` 1024 for the API server on ≥ 70 GiB GPUs (``EngineArgs``
+        ``_set_default_args``), TRT-LLM ``trtllm-serve --max_batch_size`` 2048 (CLI default);
+        SGLang sizes ``max_running_requests`` from the KV pool (no separate cap modelled).
     """
 
     eta_gemm: float
@@ -116,6 +125,8 @@ class EngineCoefficients:
     wave_weight: float = 0.1
     token_budget: int = 8192
     mixed_batches: bool = True
+    max_seqs: int = 1024
+    t_collective_s: float = 8e-6  # COLLECTIVE_LATENCY_S
 
 
 LINK_EFFICIENCY = 0.7
@@ -156,24 +167,24 @@ fitted)."""
 DEFAULT_COEFFICIENTS: dict[str, EngineCoefficients] = {
     # 560 vLLM rows (v0.11–0.18) on H100/H200
     "vllm": EngineCoefficients(
-        eta_gemm=0.8, eta_attn=0.153, eta_mem=0.671, eta_kv=0.84,
-        m_half=9.59, t_iter_s=1e-07, t_layer_s=4.38e-05,
-        t_moe_layer_s=5.02e-05, t_seq_s=1e-08, t_ttft_s=0.0562,
-        wave_weight=0.152,
+        eta_gemm=0.8, eta_attn=0.156, eta_mem=0.635, eta_kv=0.814,
+        m_half=13.1, t_iter_s=1e-07, t_layer_s=1.84e-06,
+        t_moe_layer_s=4.8e-05, t_seq_s=6.91e-06, t_ttft_s=0.0599,
+        wave_weight=0.149, t_collective_s=2.64e-05,
     ),
     # 274 SGLang rows (v0.5.1–0.5.9) on H100/H200
     "sglang": EngineCoefficients(
-        eta_gemm=0.8, eta_attn=0.9, eta_mem=0.89, eta_kv=0.767,
-        m_half=0.1, t_iter_s=0.000604, t_layer_s=1e-08,
-        t_moe_layer_s=0.000112, t_seq_s=2.34e-05, t_ttft_s=0.209,
-        wave_weight=0.796, mixed_batches=False,
+        eta_gemm=0.562, eta_attn=0.9, eta_mem=0.89, eta_kv=0.797,
+        m_half=0.1, t_iter_s=1e-07, t_layer_s=1e-08,
+        t_moe_layer_s=0.000114, t_seq_s=2.39e-05, t_ttft_s=0.199,
+        wave_weight=0.693, t_collective_s=7.72e-06, mixed_batches=False, max_seqs=1 << 20,
     ),
     # 746 TensorRT-LLM rows (v1.0–1.3) on H100/H200
     "trtllm": EngineCoefficients(
-        eta_gemm=0.547, eta_attn=0.49, eta_mem=0.89, eta_kv=0.89,
-        m_half=7.31, t_iter_s=0.000251, t_layer_s=3.71e-05,
-        t_moe_layer_s=5.51e-05, t_seq_s=3.42e-05, t_ttft_s=0.131,
-        wave_weight=0.13,
+        eta_gemm=0.654, eta_attn=0.4, eta_mem=0.89, eta_kv=0.89,
+        m_half=9.47, t_iter_s=1e-07, t_layer_s=5.18e-05,
+        t_moe_layer_s=5.23e-05, t_seq_s=4.26e-05, t_ttft_s=0.132,
+        wave_weight=0.153, t_collective_s=2e-06, max_seqs=2048,
     ),
 }
 
@@ -560,15 +571,15 @@ class LLMDeployment:
         t_comm = 0.0
         if tp > 1:
             msg = tok_rank * self.arch.hidden_size * act_bytes
-            per = COLLECTIVE_LATENCY_S + 2.0 * (tp - 1) / tp * msg / link
+            per = c.t_collective_s + 2.0 * (tp - 1) / tp * msg / link
             t_comm += 2.0 * layers_stage * per
         if self.ep > 1 and s.moe_layers:
             msg = tok_rank * s.topk * self.arch.hidden_size * act_bytes
-            per = 2.0 * (COLLECTIVE_LATENCY_S + (self.ep - 1) / self.ep * msg / self.ep / link)
+            per = 2.0 * (c.t_collective_s + (self.ep - 1) / self.ep * msg / self.ep / link)
             t_comm += s.moe_layers / pp * per
         if pp > 1:
             t_comm += (pp - 1) * (
-                COLLECTIVE_LATENCY_S + tokens * self.arch.hidden_size * act_bytes / link
+                c.t_collective_s + tokens * self.arch.hidden_size * act_bytes / link
             )
         stage = t_gpu + c.t_layer_s * layers_stage + c.t_moe_layer_s * s.moe_layers / pp
         # host work per sequence is spread over the data-parallel attention ranks (one
@@ -631,6 +642,9 @@ class LLMDeployment:
         # blocks on demand, so that (not the worst case) bounds the steady batch
         avg_tokens = self._shape_ctx(isl + osl / 2.0)
         cap = int(self.kv_capacity_tokens() // avg_tokens) if avg_tokens > 0 else 0
+        # the scheduler also caps the running batch (vLLM max_num_seqs, TRT-LLM
+        # max_batch_size), once per attention-DP rank
+        cap = min(cap, c.max_seqs * self.dp_attention)
         cc = float(min(concurrency, max(cap, 1)))
         # one scheduler (and token budget) per attention-DP rank; a prompt lives on one rank,
         # and the ranks prefill their own arrivals in the same iteration

@@ -9,6 +9,7 @@ worker's steady state (TPOT) and prefill worker's prompt time (TTFT).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flatbed.catalog.loader import Catalog
@@ -46,6 +47,42 @@ def _float(row: dict[str, str], key: str) -> float | None:
     except ValueError:
         return None
     return x if x > 0 else None
+
+
+_SILICON_CONCURRENCY = re.compile(r"silicon_concurrency=(\d+)")
+
+
+def data_parallel_ranks(row: dict[str, str], prefix: str = "") -> int:
+    """Data-parallel ranks a row's ``batch_size`` is counted per [-].
+
+    The sample's ``batch_size`` is the concurrency *per attention-DP rank* (or per replica):
+    where ``silicon_data_source`` records the benchmark's ``silicon_concurrency`` it equals
+    ``batch_size × attention_dp_size`` on every DP row (168 rows), and on 29 TRT-LLM rows
+    without ``attention_dp_size`` it equals ``batch_size × k`` with ``k`` = ``tp_size`` (MoE
+    runs with attention DP enabled) or more (dense models served by ``k`` replicas).
+    """
+    adp = _int(row, prefix + "attention_dp_size")
+    if prefix:
+        return adp
+    m = _SILICON_CONCURRENCY.search(row.get("silicon_data_source") or "")
+    b = _int(row, "batch_size", 0)
+    if m and b > 0:
+        k = int(m.group(1)) // b
+        if k > 1 and int(m.group(1)) == k * b:
+            return k
+    return adp
+
+
+def row_concurrency(row: dict[str, str], dep: LLMDeployment) -> int:
+    """Requests in flight on the deployment :func:`deployment_for_row` built [-].
+
+    ``batch_size`` per DP rank times the ranks when the deployment runs them as attention
+    data parallelism; ``batch_size`` alone for dense replicas (each predicted on its own) and
+    for rack-scale rows, whose ``batch_size`` is the whole run's concurrency.
+    """
+    b = _int(row, "batch_size", 0)
+    ranks = data_parallel_ranks(row)
+    return b * ranks if ranks > 1 and dep.dp_attention == ranks else b
 
 
 def precision_of(row: dict[str, str]) -> str:
@@ -103,6 +140,12 @@ def deployment_for_row(
     pp = _int(row, prefix + "pp_size")
     adp = _int(row, prefix + "attention_dp_size")
     ep = _int(row, prefix + "moe_ep_size")
+    ranks = data_parallel_ranks(row, prefix)
+    if ranks > adp and arch.is_moe and tp % ranks == 0:
+        # batch_size counts per DP rank (see data_parallel_ranks): MoE runs shard attention
+        # data-parallel over the tp_size GPUs; dense models run independent replicas, each
+        # predicted alone at batch_size
+        tp, adp = tp // ranks, ranks
     if not arch.is_moe:
         ep = 1
     elif tp > 8:
@@ -146,6 +189,7 @@ def predict_serving_row(
         if conc < 1:
             raise LookupError("missing batch_size")
         dep = deployment_for_row(row, catalog, coefficients)
+        conc = row_concurrency(row, dep)
         st = dep.steady_state(conc, isl, osl)
         ttft, tpot = st.ttft_s, st.tpot_s
     elif mode == "disagg":

@@ -169,7 +169,7 @@ def scheduler_config_for(deployment: Any) -> LLMSchedulerConfig:
     dp = max(1, int(getattr(deployment, "dp_attention", 1)))
     return LLMSchedulerConfig(
         max_batched_tokens=int(getattr(coef, "token_budget", 8192)) * dp,
-        max_seqs=LLMSchedulerConfig().max_seqs * dp,
+        max_seqs=int(getattr(coef, "max_seqs", LLMSchedulerConfig().max_seqs)) * dp,
         mixed_batches=bool(getattr(coef, "mixed_batches", True)),
         frontend_s=float(getattr(coef, "t_ttft_s", 0.0)),
     )
