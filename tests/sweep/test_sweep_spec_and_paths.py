@@ -127,3 +127,16 @@ def test_grid_is_the_default_mode_and_choices_count() -> None:
     spec = parse_sweep_spec({"parameters": {"a": [1, 2, 3], "b": {"choices": ["x", "y"]}}})
     assert spec.mode == "grid" and spec.size() == 6
     assert variants(spec)[-1] == {"a": 3, "b": "y"}
+
+
+def test_unknown_catalog_ids_fail_before_the_sweep(tmp_path: object) -> None:
+    import pathlib
+
+    from flatbed.sweep.evaluators import scenario_summary
+    from flatbed.sweep.run import run_sweep
+
+    spec = parse_sweep_spec({"parameters": {"sites[1].climate": ["oslo", "phoenx"]}})
+    out = pathlib.Path(str(tmp_path)) / "x.parquet"
+    with pytest.raises(InputError, match="variant 1.*unknown climate 'phoenx'.*phoenix"):
+        run_sweep(base_scenario(), spec, scenario_summary, out=out, progress=False)
+    assert not out.exists()

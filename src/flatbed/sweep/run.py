@@ -223,6 +223,22 @@ def _column(vals: list[ResultValue]) -> pa.Array:
     return pa.array([None if v is None else str(v) for v in vals], type=pa.string())
 
 
+def _validate_all(base: Scenario, var: list[dict[str, Value]]) -> None:
+    """Apply every variant here, and check the catalog ids it names (climates, models, ...),
+    so a bad path, value or id fails before any work starts."""
+    from flatbed.catalog import load_catalog
+    from flatbed.scenario import check_references
+
+    try:
+        cat = load_catalog(base.catalog_paths)
+    except InputError:  # catalog paths relative to a scenario file we do not know: skip ids
+        cat = None
+    for i, ov in enumerate(var):
+        scen = apply_overrides(base, ov)
+        if cat is not None:
+            check_references(scen, cat, origin=f"sweep variant {i} {ov!r}")
+
+
 def run_sweep(
     base: Scenario,
     spec: SweepSpec,
@@ -273,8 +289,7 @@ def run_sweep(
         raise InputError("--address is for the ray backend")
     var = variants(spec)
     if validate_first:
-        for ov in var:
-            apply_overrides(base, ov)
+        _validate_all(base, var)
     tasks: list[Task] = list(enumerate(var))
     base_json = base.model_dump_json()
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
