@@ -147,3 +147,12 @@ def test_cloud_only_solution_and_json_shape() -> None:
     assert d["units"] == [] and d["assignments"] == []
     assert d["cloud"][0]["demand"] == pytest.approx(1.0)
     assert d["objective_usd"] == pytest.approx(10.0)
+
+
+def test_nothing_to_serve_costs_nothing() -> None:
+    s = (FleetSite("a", "US", 0, 0),)
+    w = (FleetWorkload("w", "a", "c", (0.0,)),)
+    for units in ((UnitType("u", {"c": 1.0}, capex_usd=10.0),), ()):
+        sol = solve_fleet(FleetInstance(s, units, w))
+        assert sol.objective_usd == 0 and sol.optimality_gap == 0
+        assert sol.units == () and sol.assignments == () and sol.cloud == ()

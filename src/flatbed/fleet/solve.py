@@ -406,6 +406,10 @@ def _run_highs(
     verbose: bool,
 ) -> tuple[str, float, float, float, np.ndarray | None]:
     ncol, nrow = len(b.cost), len(b.rlo)
+    if nrow == 0:  # nothing to serve: every column at its lower bound (costs are ≥ 0)
+        lo = np.asarray(b.lo, dtype=float)
+        obj0 = float(np.dot(np.asarray(b.cost, dtype=float), lo))
+        return "Optimal", obj0, obj0, 0.0, lo
     a = sp.csc_matrix((b.v, (b.ri, b.ci)), shape=(nrow, ncol))
     a.sum_duplicates()
     lp = highspy.HighsLp()
