@@ -94,6 +94,15 @@ class EngineCoefficients:
         round starts together (prior :data:`REQUESTS_PER_CLIENT`).
     t_ttft_s : float
         Fixed extra time to first token: HTTP, tokenization, request admission [s].
+    eta_moe : float
+        Achieved efficiency of the mixture-of-experts grouped GEMMs relative to a dense GEMM
+        of the same shape [-] (token permutation, per-expert scales, many small matrices);
+        multiplies ``eta_gemm`` for expert FLOPs.
+    t_req_s : float
+        Host time per new request on the engine's scheduling loop, charged to the iteration
+        that completes its prompt [s] (request setup, KV block allocation, tokenizer and
+        detokenizer hand-off); it stalls every sequence in that iteration, so it shows in TPOT
+        when outputs are short and concurrency high.
     t_collective_s : float
         Latency of one small collective (all-reduce, all-to-all step, pipeline send) over the
         scale-up link [s]: NCCL or the engine's custom all-reduce, launch included. Prior 8 µs
@@ -127,6 +136,8 @@ class EngineCoefficients:
     mixed_batches: bool = True
     max_seqs: int = 1024
     t_collective_s: float = 8e-6  # COLLECTIVE_LATENCY_S
+    eta_moe: float = 1.0
+    t_req_s: float = 0.0
 
 
 LINK_EFFICIENCY = 0.7
@@ -167,24 +178,24 @@ fitted)."""
 DEFAULT_COEFFICIENTS: dict[str, EngineCoefficients] = {
     # 560 vLLM rows (v0.11–0.18) on H100/H200
     "vllm": EngineCoefficients(
-        eta_gemm=0.8, eta_attn=0.156, eta_mem=0.635, eta_kv=0.814,
-        m_half=13.1, t_iter_s=1e-07, t_layer_s=1.84e-06,
-        t_moe_layer_s=4.8e-05, t_seq_s=6.91e-06, t_ttft_s=0.0599,
-        wave_weight=0.149, t_collective_s=2.64e-05,
+        eta_gemm=0.8, eta_attn=0.47, eta_mem=0.712, eta_kv=0.664, eta_moe=0.272,
+        m_half=3.38, t_iter_s=1e-07, t_layer_s=7.33e-06,
+        t_moe_layer_s=4.31e-05, t_seq_s=3.67e-06, t_req_s=0.00226, t_ttft_s=0.0322,
+        wave_weight=0.148, t_collective_s=2.74e-05,
     ),
     # 274 SGLang rows (v0.5.1–0.5.9) on H100/H200
     "sglang": EngineCoefficients(
-        eta_gemm=0.562, eta_attn=0.9, eta_mem=0.89, eta_kv=0.797,
+        eta_gemm=0.593, eta_attn=0.9, eta_mem=0.871, eta_kv=0.777, eta_moe=1.0,
         m_half=0.1, t_iter_s=1e-07, t_layer_s=1e-08,
-        t_moe_layer_s=0.000114, t_seq_s=2.39e-05, t_ttft_s=0.199,
-        wave_weight=0.693, t_collective_s=7.72e-06, mixed_batches=False, max_seqs=1 << 20,
+        t_moe_layer_s=0.000114, t_seq_s=2.38e-05, t_req_s=1e-06, t_ttft_s=0.197,
+        wave_weight=0.741, t_collective_s=7.78e-06, mixed_batches=False, max_seqs=1 << 20,
     ),
     # 746 TensorRT-LLM rows (v1.0–1.3) on H100/H200
     "trtllm": EngineCoefficients(
-        eta_gemm=0.654, eta_attn=0.4, eta_mem=0.89, eta_kv=0.89,
-        m_half=9.47, t_iter_s=1e-07, t_layer_s=5.18e-05,
-        t_moe_layer_s=5.23e-05, t_seq_s=4.26e-05, t_ttft_s=0.132,
-        wave_weight=0.153, t_collective_s=2e-06, max_seqs=2048,
+        eta_gemm=0.746, eta_attn=0.234, eta_mem=0.89, eta_kv=0.89, eta_moe=0.47,
+        m_half=5.22, t_iter_s=1e-07, t_layer_s=5.13e-05,
+        t_moe_layer_s=5.1e-05, t_seq_s=2.62e-05, t_req_s=0.0069, t_ttft_s=0.109,
+        wave_weight=0.137, t_collective_s=2e-06, max_seqs=2048,
     ),
 }
 
@@ -233,6 +244,7 @@ class ArchShapes:
     kv_split_by_tp: bool
     kv_heads: int
     attn_flops_per_pair: float
+    attn_flops_per_pair_prefill: float
     full_attn_layers: float
     window_layers: float
     window: int
@@ -255,12 +267,16 @@ class ArchShapes:
             kv_vals = float(arch.kv_lora_rank + rope)
             # absorbed MLA decode: scores over (kv_lora+rope), values over kv_lora, per head
             pair_flops = 2.0 * heads * (arch.kv_lora_rank + rope) + 2.0 * heads * arch.kv_lora_rank
+            # prefill runs MLA un-absorbed (K/V up-projected, then ordinary attention over
+            # nope+rope query/key dims and v_head_dim values), as FlashMLA/FlashInfer do
+            pair_flops_prefill = 2.0 * heads * (nope + rope) + 2.0 * heads * v_dim
             split = False
         else:
             hd = arch.head_dim
             attn = h * hd * (heads + 2 * arch.kv_heads) + heads * hd * h
             kv_vals = 2.0 * arch.kv_heads * hd
             pair_flops = 4.0 * heads * hd
+            pair_flops_prefill = pair_flops
             split = True
         mats = 3 if arch.gated_ffn else 2
         moe_layers = arch.layers - arch.dense_layers if arch.is_moe else 0
@@ -281,6 +297,7 @@ class ArchShapes:
             kv_split_by_tp=split,
             kv_heads=arch.kv_heads,
             attn_flops_per_pair=pair_flops,
+            attn_flops_per_pair_prefill=pair_flops_prefill,
             full_attn_layers=arch.layers * (1.0 - win_frac),
             window_layers=arch.layers * win_frac,
             window=arch.sliding_window,
@@ -542,9 +559,11 @@ class LLMDeployment:
         logits = (decode_seqs + prefill_seqs) * s.lm_head_params / tp / dp
         dense_flops = 2.0 * (dense_lin / pp + logits)
         expert_flops = 2.0 * expert_lin / pp
-        attn_pairs = ctx_eff / dp + self._shape_pairs(prefill_pairs, prefill_tokens) * pf_share
+        pf_pairs = self._shape_pairs(prefill_pairs, prefill_tokens) * pf_share
         heads_share = max(1.0, s.heads / tp) / s.heads
-        attn_flops = s.attn_flops_per_pair * heads_share * attn_pairs * s.layers / pp
+        attn_flops = (
+            s.attn_flops_per_pair * ctx_eff / dp + s.attn_flops_per_pair_prefill * pf_pairs
+        ) * heads_share * s.layers / pp
         # GEMM efficiency falls when the token (row) dimension M is small: the tensor-core
         # tiles are only partly filled (M/(M + m_half)); experts see M = tokens·k/E each
         m_dense = tok_rank
@@ -557,7 +576,7 @@ class LLMDeployment:
         p_attn = peak.get("bf16", p_gemm / 1e12) * 1e12
         t_compute = (
             dense_flops / (p_gemm * c.eta_gemm * fill_dense)
-            + expert_flops / (p_gemm * c.eta_gemm * fill_expert)
+            + expert_flops / (p_gemm * c.eta_gemm * c.eta_moe * fill_expert)
             + attn_flops / (p_attn * c.eta_attn)
         )
         bw = acc.memory_bandwidth_tb_per_s * 1e12
@@ -584,7 +603,7 @@ class LLMDeployment:
         stage = t_gpu + c.t_layer_s * layers_stage + c.t_moe_layer_s * s.moe_layers / pp
         # host work per sequence is spread over the data-parallel attention ranks (one
         # scheduler process each)
-        host = c.t_seq_s * (decode_seqs + prefill_seqs) / dp
+        host = (c.t_seq_s * (decode_seqs + prefill_seqs) + c.t_req_s * prefill_seqs) / dp
         return float(c.t_iter_s + host + stage * pp + t_comm)
 
     def _shape_ctx_total(self, seqs: float, context_tokens: float) -> float:

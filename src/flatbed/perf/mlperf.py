@@ -143,7 +143,9 @@ def _llm_offline_tokens_per_s(
 def offline_coefficients(engine: str) -> EngineCoefficients:
     """The engine's coefficients without the online-serving terms: an Offline run has no HTTP
     front end (``t_ttft_s``), streams no tokens to clients (``t_seq_s``) and issues all
-    samples at once, so no synchronised-wave TTFT term (``wave_weight``)."""
+    samples at once, so no synchronised-wave TTFT term (``wave_weight``). The engine's own
+    per-request cost ``t_req_s`` stays (dropping it over-predicts the Llama Offline rows
+    1.2–2.8×)."""
     return replace(DEFAULT_COEFFICIENTS[engine], t_seq_s=0.0, t_ttft_s=0.0, wave_weight=0.0)
 
 
