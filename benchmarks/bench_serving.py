@@ -4,6 +4,11 @@ and the time of one replica-count sizing.
 Targets (issue 4): ≥ 50,000 LLM requests/s, ≥ 200,000 vision frames/s; sizing ≤ 0.2 s.
 Run: ``.venv/bin/python benchmarks/bench_serving.py``. Rates are per CPU second of one core
 (see :func:`best_of`).
+
+``--agreement`` also simulates the fixed-concurrency benchmark
+(:func:`flatbed.serving.benchmark.simulate_benchmark`) for every ``--step``-th ``agg`` row of
+the serving sample and prints how far it lands from ``flatbed validate``'s analytic
+prediction (issue 4: same numbers within 5%).
 """
 
 from __future__ import annotations
@@ -107,5 +112,56 @@ def main() -> None:
     print(f"SIZE vision 64 streams × 30 fps{'':<36} {s:>12.3f} s per sizing")
 
 
+def agreement(step: int) -> None:
+    """Median / p90 |simulated / analytic − 1| of TTFT, TPOT and throughput over sample rows."""
+    import csv
+    from pathlib import Path
+
+    from flatbed.catalog import builtin_catalog
+    from flatbed.perf.serving_sample import (
+        deployment_for_row,
+        predict_serving_row,
+        row_concurrency,
+    )
+    from flatbed.serving.benchmark import simulate_benchmark
+
+    path = (Path(__file__).resolve().parents[1].parent / "shared" / "validation"
+            / "serving_silicon_sample.csv")
+    if not path.exists():
+        print(f"AGREE skipped: {path} not present")
+        return
+    cat = builtin_catalog()
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r.get("mode") == "agg"][::step]
+    errs = []
+    t0 = time.perf_counter()
+    for r in rows:
+        dep = deployment_for_row(r, cat)
+        isl, osl = int(r["isl"]), int(r["osl"])
+        if dep.max_concurrency(isl, osl) < 1:
+            continue
+        c = row_concurrency(r, dep)
+        pred = predict_serving_row(r, cat)
+        sim = simulate_benchmark(dep, c, isl, osl)
+        st = dep.steady_state(c, isl, osl)
+        errs.append((sim.ttft_s * 1e3 / pred.ttft_ms - 1.0, sim.tpot_s * 1e3 / pred.tpot_ms - 1.0,
+                     sim.output_tokens_per_s / st.output_tokens_per_s - 1.0))
+    dt = time.perf_counter() - t0
+    e = np.abs(np.array(errs)) * 100.0
+    print(f"AGREE simulated benchmark vs validate, {len(e)} serving rows ({dt:.1f} s):")
+    for j, name in enumerate(("TTFT", "TPOT", "output tokens/s")):
+        within = float(np.mean(e[:, j] <= 5.0)) * 100.0
+        print(f"      {name:<16} median {np.median(e[:, j]):5.1f} %  p90 "
+              f"{np.percentile(e[:, j], 90):5.1f} %  within 5 %: {within:4.0f} % of rows")
+
+
 if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--agreement", action="store_true")
+    ap.add_argument("--step", type=int, default=10)
+    a = ap.parse_args()
     main()
+    if a.agreement:
+        agreement(a.step)

@@ -71,3 +71,18 @@ def test_benchmark_phases_bracket_the_mix() -> None:
     ss = dep.steady_state(64, 4000, 300)
     assert res.tpot_s == pytest.approx(ss.tpot_s, rel=0.05)
     assert res.output_tokens_per_s == pytest.approx(ss.output_tokens_per_s, rel=0.05)
+
+
+def test_preempted_and_readmitted_requests_complete_once() -> None:
+    """Regression: a KV-limited loop (SGLang, DeepSeek-R1 on 8×B200, 256 × 1024/8192 tokens)
+    preempts requests that are later re-admitted; a stale completion entry with the same
+    (iteration, id) as the new one used to complete the request twice (KeyError)."""
+    from flatbed.perf.llm import LLMDeployment
+
+    cat = builtin_catalog()
+    dep = LLMDeployment(arch=cat.get("models", "DeepSeek-R1"),
+                        accel=cat.get("accelerators", "b200_sxm"), precision="fp8",
+                        tp=8, ep=8, engine="sglang")
+    res = simulate_benchmark(dep, 256, 1024, 8192)
+    assert np.isfinite(res.ttft_s) and np.isfinite(res.tpot_s)
+    assert res.output_tokens_per_s > 0

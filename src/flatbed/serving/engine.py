@@ -339,6 +339,9 @@ class LLMReplica:
                 fi, j = heappop(heap)
                 if fin_it[j] != fi:
                     continue
+                # a request preempted and re-admitted can leave a stale entry with the same
+                # (iteration, id) as its new one: mark it done so the duplicate is skipped
+                fin_it[j] = -1
                 c = pre_len[j] + (fi - start_it[j])
                 gen[j] += fi - start_it[j]
                 ctx -= c
