@@ -120,9 +120,13 @@ def _llm_offline_tokens_per_s(
     for tp in (1, 2, 4, 8):
         if tp > count or count % tp:
             continue
+        coef = offline_coefficients(engine)
+        # beams run as sequences here, but a sample is one request to the engine: its
+        # per-request host cost is shared by its beams
+        coef = replace(coef, t_req_s=coef.t_req_s / bench.beams)
         dep = LLMDeployment(arch=arch, accel=accel, precision=precision,
                             kv_precision="fp8" if precision in ("fp8", "fp4") else "bf16",
-                            tp=tp, engine=engine, coefficients=offline_coefficients(engine))
+                            tp=tp, engine=engine, coefficients=coef)
         seqs = dep.max_concurrency(bench.isl, bench.osl)
         if seqs < 8 * bench.beams:
             continue
