@@ -105,9 +105,16 @@ def fit_engine_coefficients(
             out[2 * i + 1] = ttft_weight * math.log(st.ttft_s / ttft)
         return out
 
-    x0 = np.clip(_vector(base), _LO + 1e-9, _HI - 1e-9)
-    sol = least_squares(resid, x0, bounds=(_LO, _HI), loss="soft_l1", f_scale=0.03, max_nfev=200)
-    return _coef(base, sol.x), len(data)
+    # the robust loss is not convex in the coefficients: start from the given point and from
+    # the geometric middle of the bounds, keep the lower cost
+    best = None
+    for x0 in (np.clip(_vector(base), _LO + 1e-9, _HI - 1e-9), 0.5 * (_LO + _HI)):
+        sol = least_squares(resid, x0, bounds=(_LO, _HI), loss="soft_l1", f_scale=0.03,
+                            max_nfev=200)
+        if best is None or sol.cost < best.cost:
+            best = sol
+    assert best is not None
+    return _coef(base, best.x), len(data)
 
 
 def fit_all(
