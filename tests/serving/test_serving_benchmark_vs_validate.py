@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from flatbed.catalog import builtin_catalog
-from flatbed.perf.serving_sample import deployment_for_row, predict_serving_row
+from flatbed.perf.serving_sample import deployment_for_row, predict_serving_row, row_concurrency
 from flatbed.serving.benchmark import simulate_benchmark
 
 SERVING_CSV = (Path(__file__).resolve().parents[2].parent / "shared" / "validation"
@@ -37,9 +37,10 @@ def test_simulated_benchmark_reproduces_validate_predictions() -> None:
     errs = []
     for r in _rows():
         dep = deployment_for_row(r, cat)
-        c, isl, osl = int(r["batch_size"]), int(r["isl"]), int(r["osl"])
+        isl, osl = int(r["isl"]), int(r["osl"])
         if dep.max_concurrency(isl, osl) < 1:
             continue
+        c = row_concurrency(r, dep)  # batch_size is per attention-DP rank
         pred = predict_serving_row(r, cat)
         sim = simulate_benchmark(dep, c, isl, osl)
         st = dep.steady_state(c, isl, osl)

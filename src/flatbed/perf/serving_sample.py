@@ -76,13 +76,14 @@ def data_parallel_ranks(row: dict[str, str], prefix: str = "") -> int:
 def row_concurrency(row: dict[str, str], dep: LLMDeployment) -> int:
     """Requests in flight on the deployment :func:`deployment_for_row` built [-].
 
-    ``batch_size`` per DP rank times the ranks when the deployment runs them as attention
-    data parallelism; ``batch_size`` alone for dense replicas (each predicted on its own) and
-    for rack-scale rows, whose ``batch_size`` is the whole run's concurrency.
+    ``batch_size`` per DP rank times the recorded ranks (the benchmark's total concurrency)
+    when the deployment runs attention data parallelism; ``batch_size`` alone for dense
+    replicas (each predicted on its own) and for rack-scale rows, whose ``batch_size`` is the
+    whole run's concurrency.
     """
     b = _int(row, "batch_size", 0)
     ranks = data_parallel_ranks(row)
-    return b * ranks if ranks > 1 and dep.dp_attention == ranks else b
+    return b * ranks if ranks > 1 and dep.dp_attention > 1 else b
 
 
 def precision_of(row: dict[str, str]) -> str:
@@ -146,6 +147,10 @@ def deployment_for_row(
         # data-parallel over the tp_size GPUs; dense models run independent replicas, each
         # predicted alone at batch_size
         tp, adp = tp // ranks, ranks
+    if tp <= 8 and tp * adp > accel.nvlink_domain:
+        # rows recording attention_dp_size = moe_tp × moe_ep (64 on an 8-GPU HGX board):
+        # the DP ranks cannot outnumber the GPUs of the scale-up domain
+        adp = max(1, accel.nvlink_domain // tp)
     if not arch.is_moe:
         ep = 1
     elif tp > 8:
