@@ -178,24 +178,25 @@ fitted)."""
 DEFAULT_COEFFICIENTS: dict[str, EngineCoefficients] = {
     # 560 vLLM rows (v0.11–0.18) on H100/H200
     "vllm": EngineCoefficients(
-        eta_gemm=0.8, eta_attn=0.47, eta_mem=0.712, eta_kv=0.664, eta_moe=0.272,
-        m_half=3.38, t_iter_s=1e-07, t_layer_s=7.33e-06,
-        t_moe_layer_s=4.31e-05, t_seq_s=3.67e-06, t_req_s=0.00226, t_ttft_s=0.0322,
-        wave_weight=0.148, t_collective_s=2.74e-05,
+        eta_gemm=0.8, eta_attn=0.468, eta_mem=0.716, eta_kv=0.67, eta_moe=0.271,
+        m_half=3.23, t_iter_s=1e-07, t_layer_s=1.71e-05,
+        t_moe_layer_s=4.23e-05, t_seq_s=4.52e-06, t_req_s=0.003, t_ttft_s=0.0288,
+        wave_weight=0.149, t_collective_s=2.25e-05,
     ),
     # 274 SGLang rows (v0.5.1–0.5.9) on H100/H200
     "sglang": EngineCoefficients(
         eta_gemm=0.593, eta_attn=0.9, eta_mem=0.871, eta_kv=0.777, eta_moe=1.0,
         m_half=0.1, t_iter_s=1e-07, t_layer_s=1e-08,
         t_moe_layer_s=0.000114, t_seq_s=2.38e-05, t_req_s=1e-06, t_ttft_s=0.197,
-        wave_weight=0.741, t_collective_s=7.78e-06, mixed_batches=False, max_seqs=1 << 20,
+        wave_weight=0.741, t_collective_s=7.79e-06, mixed_batches=False,
+        max_seqs=1 << 20,
     ),
     # 746 TensorRT-LLM rows (v1.0–1.3) on H100/H200
     "trtllm": EngineCoefficients(
-        eta_gemm=0.746, eta_attn=0.234, eta_mem=0.89, eta_kv=0.89, eta_moe=0.47,
-        m_half=5.22, t_iter_s=1e-07, t_layer_s=5.13e-05,
-        t_moe_layer_s=5.1e-05, t_seq_s=2.62e-05, t_req_s=0.0069, t_ttft_s=0.109,
-        wave_weight=0.137, t_collective_s=2e-06, max_seqs=2048,
+        eta_gemm=0.764, eta_attn=0.221, eta_mem=0.89, eta_kv=0.89, eta_moe=0.454,
+        m_half=6.15, t_iter_s=1e-07, t_layer_s=5.08e-05,
+        t_moe_layer_s=4.68e-05, t_seq_s=2.79e-05, t_req_s=0.00689, t_ttft_s=0.107,
+        wave_weight=0.141, t_collective_s=2e-06, max_seqs=2048,
     ),
 }
 
