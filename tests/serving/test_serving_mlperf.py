@@ -57,7 +57,7 @@ ROW = {"round": "v5.1", "submitter": "x", "system": "s", "accelerator": "H200-SX
 @pytest.mark.parametrize("change", [
     {"scenario": "Offline"},
     {"units": "ms_p99_TTFT_measured"},
-    {"benchmark": "gptj-99"},
+    {"benchmark": "gptj-99", "scenario": "Interactive"},
     {"benchmark": "rnnt"},
     {"accelerator": "Abacus-9000"},
     {"accelerator_count": "0"},
@@ -79,3 +79,15 @@ def test_llama2_server_row_is_predicted_in_tokens_per_s() -> None:
 def test_dlrm_v1_is_not_mistaken_for_dlrm_v2() -> None:
     assert predict_server_row({**ROW, "round": "v3.0", "benchmark": "dlrm-99",
                                "units": "queries/s"}) is None
+
+
+def test_gptj_server_row_is_predicted_with_beams_sharing_the_prompt() -> None:
+    pytest.importorskip("flatbed.perf.mlperf")
+    row = {**ROW, "benchmark": "gptj-99", "accelerator": "H100-NVL-94GB",
+           "accelerator_count": "4", "round": "v4.1"}
+    p = predict_server_row(row)
+    assert p is not None
+    # published v4.1 4×H100-NVL GPT-J Server: 6,070–6,338 tokens/s (ASUSTeK ESC4000A-E12)
+    assert 3_000 < p < 12_000
+    q = predict_server_row({**row, "units": "queries/s"})
+    assert q is not None and p == pytest.approx(q * 69.0)  # LoadGen: tokens = queries × 69

@@ -17,8 +17,11 @@ spreads queries over them).
 - Other benchmarks (ResNet-50, RetinaNet, BERT, DLRM, SDXL): one dynamic-batching instance per
   accelerator with batch times from ``flatbed.perf.vision.batch_time_s`` when that module is
   available; queries/s.
-- Rows the simulator cannot stand for return ``None``: GPT-J (beam search, 4 beams), RNN-T and
-  DLRM v1 (retired, no model record), non-Server scenarios, unknown accelerators/models.
+- GPT-J (beam search, 4 beams, Server only): each query is four sequences arriving together,
+  the bound is the 20 s p99 end-to-end latency (:data:`BEAM_SERVER`); tokens/s = queries/s × 69
+  as LoadGen infers it.
+- Rows the simulator cannot stand for return ``None``: RNN-T and DLRM v1 (retired, no model
+  record), non-Server scenarios, unknown accelerators/models.
 
 Token-length means and precisions are the performance model's (``flatbed.perf.mlperf``
 ``LLM_BENCHMARKS`` and ``mlperf_precision``: outputs from ``mlperf_notes.md``, inputs estimated
@@ -70,6 +73,30 @@ LLM_BOUNDS: dict[str, tuple[int, int, float, float, float | None, float | None]]
     "mixtral-8x7b": (2048, 1024, 2.0, 0.200, None, None),
     "deepseek-r1": (4096, 20000, 2.0, 0.080, None, None),
 }
+
+
+BEAM_SERVER: dict[str, tuple[int, int, float]] = {
+    # (input max, output max, Server end-to-end p99 bound [s]) of beam-search benchmarks:
+    # mlperf_notes.md "Benchmark parameters" — GPT-J: beam 4, 30–128 new tokens, 20 s
+    # end to end. Input max 1920 is an estimate: GPT-J's 2048-token context less the 128
+    # new tokens.
+    "gptj": (1920, 128, 20.0),
+}
+
+
+def beam_bench(name: str) -> tuple[LLMBench, int, float] | None:
+    """(token parameters, beams, end-to-end bound [s]) of a beam-search Server benchmark."""
+    if name not in BEAM_SERVER:
+        return None
+    from flatbed.perf.mlperf import LLM_BENCHMARKS  # noqa: PLC0415
+
+    pb = LLM_BENCHMARKS.get(name)
+    if pb is None:
+        return None
+    imax, omax, e2e = BEAM_SERVER[name]
+    inf = math.inf
+    return (LLMBench(pb.model, float(pb.isl), imax, float(pb.osl), omax, inf, inf, None, None),
+            int(getattr(pb, "beams", 1)), e2e)
 
 
 def llm_bench(name: str) -> LLMBench | None:
@@ -128,6 +155,23 @@ def predict_server_row(row: dict[str, str], catalog: Catalog | None = None) -> f
         return None
     if count < 1:
         return None
+    if bench in BEAM_SERVER and scenario == "Server":
+        if units not in ("tokens/s", "queries/s", "samples/s"):
+            return None
+        try:
+            bb = beam_bench(bench)
+        except ImportError:
+            return None
+        if bb is None:
+            return None
+        key = (bench, "Server-beam", accel.id, count, id(cat))
+        if key not in _LLM_CACHE:
+            _LLM_CACHE[key] = _predict_beam_server(*bb, accel, count, cat)
+        qps = _LLM_CACHE[key]
+        if qps is None:
+            return None
+        # LoadGen's GPT-J tokens/s is queries/s × 69 (token_latency_scaling_factor)
+        return qps * bb[0].output_mean if units == "tokens/s" else qps
     if bench in LLM_BOUNDS:
         if units != "tokens/s":
             return None
@@ -217,6 +261,27 @@ def _predict_llm(b: LLMBench, scenario: str, accel: Accelerator, count: int,
     return rate * replicas * b.output_mean if rate is not None else None
 
 
+def _predict_beam_server(b: LLMBench, beams: int, e2e_bound_s: float, accel: Accelerator,
+                         count: int, cat: Catalog) -> float | None:
+    """Highest Server query rate of the system [queries/s] for a beam-search benchmark: each
+    query runs as ``beams`` sequences arriving together (the prompt prefilled once, the other
+    beams decoding beside it), p99 end-to-end latency within ``e2e_bound_s``."""
+    try:
+        dep = _llm_deployment(b, accel, count, cat)
+    except (ImportError, InputError, ValueError):
+        return None
+    if dep is None:
+        return None
+    replicas = count // int(dep.gpus)
+    cfg = scheduler_config_for(dep)
+    guess = llm_capacity_per_s(dep.iteration_time_s, kv_capacity_of(dep), b.input_mean,
+                               b.output_mean, cfg) / beams
+    rate = max_llm_rate_per_s(dep.iteration_time_s, kv_capacity_of(dep), cfg, b, math.inf,
+                              math.inf, guess_per_s=guess, beams=beams,
+                              e2e_bound_s=e2e_bound_s)
+    return rate * replicas if rate is not None else None
+
+
 @lru_cache(maxsize=8)
 def _tokens(b: LLMBench, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
@@ -230,22 +295,36 @@ def _tokens(b: LLMBench, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.
 def max_llm_rate_per_s(iteration_time_s: Any, kv_capacity_tokens: int,
                        config: LLMSchedulerConfig, bench: LLMBench, ttft_bound_s: float,
                        tpot_bound_s: float, seed: int = 0,
-                       guess_per_s: float = 1.0) -> float | None:
+                       guess_per_s: float = 1.0, beams: int = 1,
+                       e2e_bound_s: float | None = None) -> float | None:
     """Highest Poisson rate [1/s] on one replica with simulated p99 TTFT and TPOT within bounds.
 
     The same unit-rate arrival pattern, scaled by 1/λ, is used at every λ (common random
-    numbers), so the pass/fail outcome is a deterministic function of λ.
+    numbers), so the pass/fail outcome is a deterministic function of λ. With ``beams`` > 1
+    each query is that many sequences arriving together (the rate is of queries), and
+    ``e2e_bound_s`` adds a p99 end-to-end bound.
     """
     unit, inp, out = _tokens(bench, REQUESTS_PER_EVAL, seed)
+    if beams > 1:
+        # the prompt is prefilled once per query and its KV shared by the beams: one
+        # sequence carries the prompt, the other beams join as one-token prompts that decode
+        # alongside it
+        unit, out = np.repeat(unit, beams), np.repeat(out, beams)
+        inp = np.where(np.arange(unit.size) % beams == 0, np.repeat(inp, beams), 1)
+    n_req = int(unit.size)
 
     def ok(lam: float) -> bool:
         req = Requests(unit / lam, inp, out)
         run = simulate_llm(req, iteration_time_s, kv_capacity_tokens, config=config)
-        skip = REQUESTS_PER_EVAL // 10
+        skip = n_req // 10
         ttft = (run.first_token_s - run.arrival_s)[skip:]
         done = np.isfinite(run.finish_s[skip:])
         if done.mean() < 0.995:
             return False
+        if e2e_bound_s is not None:
+            e2e = (run.finish_s - run.arrival_s)[skip:]
+            if float(np.nanpercentile(e2e, 99)) > e2e_bound_s:
+                return False
         n_out = run.output_tokens[skip:]
         tpot = np.where(n_out > 1, (run.finish_s - run.first_token_s)[skip:] /
                         np.maximum(n_out - 1, 1), np.nan)
