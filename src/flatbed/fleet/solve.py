@@ -33,7 +33,7 @@ import math
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import highspy
@@ -212,6 +212,7 @@ def solve_fleet(
     seed: int = 0,
     verbose: bool = False,
     integer_flows: bool = False,
+    warm_start: bool = True,
 ) -> FleetSolution:
     """Solve the fleet MILP with HiGHS.
 
@@ -233,6 +234,12 @@ def solve_fleet(
         Declare purchases and moves integer too. Not needed for integral answers (see the
         comment in the code: only unit counts and site-open decisions must be integer), and
         slower; kept to cross-check that claim in the tests.
+    warm_start : bool
+        With several periods, first solve one period at every workload's peak demand (a
+        quarter of the time limit, 2 % gap) and hand HiGHS that fleet — bought at the start,
+        never moved — as a starting solution. It is always feasible when the peak problem is,
+        and it spares HiGHS's heuristics the multi-period search (without it a 100-site,
+        3-period fleet can end a minute with a 90 % gap).
 
     Returns
     -------
@@ -361,7 +368,14 @@ def solve_fleet(
                 if sum(a * nmax[j, k] for (_, a), k in zip(pw, ks, strict=True)) > s.power_kw:
                     b.row(pw, -math.inf, s.power_kw)
 
-    sol = _run_highs(b, time_limit_s, mip_rel_gap, threads, seed, verbose)
+    start: np.ndarray | None = None
+    t_left = time_limit_s
+    if warm_start and nT > 1 and n_col:
+        t_sub = time.perf_counter()
+        start = _peak_start(inst, b, n_col, buy_col, x_col, z_col, open_col,
+                            time_limit_s * 0.25, threads, seed)
+        t_left = max(1.0, time_limit_s - (time.perf_counter() - t_sub))
+    sol = _run_highs(b, t_left, mip_rel_gap, threads, seed, verbose, start)
     status, obj, bound, gap, xv = sol
     elapsed = time.perf_counter() - t0
     if xv is None:
@@ -401,9 +415,65 @@ def _new_highs() -> highspy.Highs:
     return h
 
 
+def _peak_start(
+    inst: FleetInstance,
+    b: _Builder,
+    n_col: dict[tuple[int, int, int], int],
+    buy_col: dict[tuple[int, int, int], int],
+    x_col: dict[tuple[int, int, int, int], int],
+    z_col: dict[tuple[int, int], int],
+    open_col: dict[tuple[int, int], int],
+    time_limit_s: float,
+    threads: int | None,
+    seed: int,
+) -> np.ndarray | None:
+    """A feasible multi-period solution from the one-period problem at peak demand.
+
+    The peak fleet stands in every period (bought in period 0, never moved); each workload
+    keeps the peak solution's split over sites, unit types and cloud, so with demand at or
+    below the peak every capacity row still holds. None when the peak problem has no solution.
+    """
+    peak = FleetInstance(
+        sites=inst.sites, unit_types=inst.unit_types,
+        workloads=tuple(replace(w, demand=(max(w.demand),)) for w in inst.workloads),
+        period_years=(float(sum(inst.period_years)),), discount_rate=inst.discount_rate,
+        rtt_ms=inst.rtt_matrix_ms(), route_inflation=inst.route_inflation,
+    )
+    try:
+        ps = solve_fleet(peak, time_limit_s=max(time_limit_s, 1.0), mip_rel_gap=0.02,
+                         threads=threads, seed=seed, warm_start=False)
+    except InputError:
+        return None
+    sid = inst.site_index()
+    kid = {u.id: k for k, u in enumerate(inst.unit_types)}
+    wid = {w.id: i for i, w in enumerate(inst.workloads)}
+    x = np.asarray(b.lo, dtype=float).copy()
+    counts = {(sid[u.site], kid[u.unit_type]): u.count for u in ps.units}
+    for (j, k, t), c in n_col.items():
+        x[c] = counts.get((j, k), 0)
+        if t == 0:
+            x[buy_col[j, k, t]] = x[c]
+    for a in ps.assignments:
+        i, j, k = wid[a.workload], sid[a.site], kid[a.unit_type]
+        share = a.demand / max(inst.workloads[i].demand)
+        for t in range(inst.n_periods):
+            if (i, j, k, t) in x_col:
+                x[x_col[i, j, k, t]] = share
+    for cl in ps.cloud:
+        i = wid[cl.workload]
+        share = cl.demand / max(inst.workloads[i].demand)
+        for t in range(inst.n_periods):
+            if (i, t) in z_col:
+                x[z_col[i, t]] = share
+    used = {j for (j, _k), n in counts.items() if n > 0}
+    for (j, _t), c in open_col.items():
+        x[c] = max(x[c], 1.0 if j in used else 0.0)
+    return x
+
+
 def _run_highs(
     b: _Builder, time_limit_s: float, mip_rel_gap: float, threads: int | None, seed: int,
-    verbose: bool,
+    verbose: bool, start: np.ndarray | None = None,
 ) -> tuple[str, float, float, float, np.ndarray | None]:
     ncol, nrow = len(b.cost), len(b.rlo)
     if nrow == 0:  # nothing to serve: every column at its lower bound (costs are ≥ 0)
@@ -439,6 +509,11 @@ def _run_highs(
     if threads is not None:
         h.setOptionValue("threads", int(threads))
     h.passModel(lp)
+    if start is not None:
+        hs = highspy.HighsSolution()
+        hs.col_value = list(start)
+        hs.value_valid = True
+        h.setSolution(hs)
     h.run()
     status = h.modelStatusToString(h.getModelStatus())
     info = h.getInfo()
