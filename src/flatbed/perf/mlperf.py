@@ -185,8 +185,6 @@ def predict_mlperf_row(row: dict[str, str], catalog: Catalog) -> list[MLPerfPred
     except (KeyError, ValueError):
         raise Skip("unreadable value") from None
     bench, accuracy = _norm_benchmark((row.get("benchmark") or "").strip())
-    if bench == "dlrm":
-        raise Skip("DLRM v1 (retired after v3.0) has no model record")
     round_ = (row.get("round") or "").strip()
     maxq = "maxq" in (row.get("system") or "").lower()
     prec = mlperf_precision(bench, accuracy, acc, round_)

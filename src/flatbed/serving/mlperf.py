@@ -14,14 +14,15 @@ spreads queries over them).
   weights and KV on Hopper and older, FP4 on Blackwell — the precisions the notes report
   submitters used). The value is *output* tokens/s
   (``mlperf_notes.md``: "LLM token metrics are output tokens/s").
-- Other benchmarks (ResNet-50, RetinaNet, BERT, DLRM, SDXL): one dynamic-batching instance per
-  accelerator with batch times from ``flatbed.perf.vision.batch_time_s`` when that module is
-  available; queries/s.
+- Other benchmarks (ResNet-50, RetinaNet, BERT, DLRM v1 and v2, SDXL): one dynamic-batching
+  instance per accelerator with batch times from ``flatbed.perf.vision.batch_time_s`` when
+  that module is available; queries/s.
 - GPT-J (beam search, 4 beams, Server only): each query is four sequences arriving together,
   the bound is the 20 s p99 end-to-end latency (:data:`BEAM_SERVER`); tokens/s = queries/s × 69
   as LoadGen infers it.
-- Rows the simulator cannot stand for return ``None``: RNN-T and DLRM v1 (retired, no model
-  record), non-Server scenarios, unknown accelerators/models.
+- Rows the simulator cannot stand for return ``None``: RNN-T (retired, no model record),
+  non-Server scenarios, unknown accelerators/models. DLRM v1 (``dlrm-99``, v3.0) is predicted
+  with its own catalog record (``DLRM-v1``), not DLRM-v2's.
 
 Token-length means and precisions are the performance model's (``flatbed.perf.mlperf``
 ``LLM_BENCHMARKS`` and ``mlperf_precision``: outputs from ``mlperf_notes.md``, inputs estimated
@@ -116,8 +117,10 @@ OTHER_BOUNDS_S: dict[str, float] = {
     # Server p99 latency bounds, mlperf_notes.md benchmark table
     "resnet50": 0.015, "retinanet": 0.100, "bert": 0.130, "dlrm-v2": 0.060,
     "stable-diffusion-xl": 20.0,
+    # DLRM v1 (``dlrm``, rounds up to v3.0): mlcommons/inference mlperf.conf
+    # ``dlrm.Server.target_latency = 30`` [ms]; the catalog's DLRM-v1 record, not DLRM-v2
+    "dlrm": 0.030,
 }
-"""DLRM v1 (``dlrm``, v3.0 only) is a different model from the catalog's DLRM-v2: not predicted."""
 
 REQUESTS_PER_EVAL = 2500
 """Simulated queries per load level (p99 from 2,500 samples: 25 in the tail)."""
