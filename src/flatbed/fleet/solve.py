@@ -368,6 +368,16 @@ def solve_fleet(
                 if sum(a * nmax[j, k] for (_, a), k in zip(pw, ks, strict=True)) > s.power_kw:
                     b.row(pw, -math.inf, s.power_kw)
 
+    # strong linking (x ≤ n, the x_ij ≤ y_j of facility location): a workload can send any
+    # share to a site's units of a type only if at least one such unit stands there. Redundant
+    # for integer n, but when one unit out-serves the whole workload the capacity row alone
+    # lets the LP buy a sliver of a unit, and the bound collapses (100-site fleet: 7 s instead
+    # of 17 s to 1 %; 3 periods: 3 % instead of 16 % gap at 60 s).
+    for (i, j, k, t), c in x_col.items():
+        w = inst.workloads[i]
+        if inst.unit_types[k].capacity[w.workload_class] > w.demand[t]:
+            b.row([(c, 1.0), (n_col[j, k, t], -1.0)], -math.inf, 0.0)
+
     start: np.ndarray | None = None
     t_left = time_limit_s
     if warm_start and nT > 1 and n_col:
