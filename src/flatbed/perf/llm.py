@@ -178,25 +178,25 @@ fitted)."""
 DEFAULT_COEFFICIENTS: dict[str, EngineCoefficients] = {
     # 560 vLLM rows (v0.11–0.18) on H100/H200
     "vllm": EngineCoefficients(
-        eta_gemm=0.8, eta_attn=0.468, eta_mem=0.716, eta_kv=0.67, eta_moe=0.271,
-        m_half=3.23, t_iter_s=1e-07, t_layer_s=1.71e-05,
-        t_moe_layer_s=4.23e-05, t_seq_s=4.52e-06, t_req_s=0.003, t_ttft_s=0.0288,
-        wave_weight=0.149, t_collective_s=2.25e-05,
+        eta_gemm=0.8, eta_attn=0.505, eta_mem=0.721, eta_kv=0.635, eta_moe=0.267,
+        m_half=2.91, t_iter_s=1e-07, t_layer_s=1.79e-05,
+        t_moe_layer_s=4.3e-05, t_seq_s=6.19e-07, t_req_s=0.00358, t_ttft_s=0.0276,
+        wave_weight=0.147, t_collective_s=2.21e-05,
     ),
     # 274 SGLang rows (v0.5.1–0.5.9) on H100/H200
     "sglang": EngineCoefficients(
-        eta_gemm=0.593, eta_attn=0.9, eta_mem=0.871, eta_kv=0.777, eta_moe=1.0,
-        m_half=0.1, t_iter_s=1e-07, t_layer_s=1e-08,
-        t_moe_layer_s=0.000114, t_seq_s=2.38e-05, t_req_s=1e-06, t_ttft_s=0.197,
-        wave_weight=0.741, t_collective_s=7.79e-06, mixed_batches=False,
+        eta_gemm=0.425, eta_attn=0.9, eta_mem=0.89, eta_kv=0.783, eta_moe=1.0,
+        m_half=0.1, t_iter_s=0.00245, t_layer_s=1e-08,
+        t_moe_layer_s=8.76e-05, t_seq_s=2.28e-05, t_req_s=8.63e-05, t_ttft_s=0.188,
+        wave_weight=0.591, t_collective_s=5.44e-06, mixed_batches=False,
         max_seqs=1 << 20,
     ),
     # 746 TensorRT-LLM rows (v1.0–1.3) on H100/H200
     "trtllm": EngineCoefficients(
-        eta_gemm=0.764, eta_attn=0.221, eta_mem=0.89, eta_kv=0.89, eta_moe=0.454,
-        m_half=6.15, t_iter_s=1e-07, t_layer_s=5.08e-05,
-        t_moe_layer_s=4.68e-05, t_seq_s=2.79e-05, t_req_s=0.00689, t_ttft_s=0.107,
-        wave_weight=0.141, t_collective_s=2e-06, max_seqs=2048,
+        eta_gemm=0.8, eta_attn=0.21, eta_mem=0.89, eta_kv=0.89, eta_moe=0.501,
+        m_half=8.82, t_iter_s=1e-07, t_layer_s=5.06e-05,
+        t_moe_layer_s=4.17e-05, t_seq_s=2.96e-05, t_req_s=0.00667, t_ttft_s=0.108,
+        wave_weight=0.146, t_collective_s=2e-06, max_seqs=2048,
     ),
 }
 
@@ -575,15 +575,20 @@ class LLMDeployment:
         peak = acc.peak_dense_tflops
         p_gemm = peak[compute_precision(acc, self.precision)] * 1e12  # type: ignore[index]
         p_attn = peak.get("bf16", p_gemm / 1e12) * 1e12
-        t_compute = (
+        t_gemm = (
             dense_flops / (p_gemm * c.eta_gemm * fill_dense)
             + expert_flops / (p_gemm * c.eta_gemm * c.eta_moe * fill_expert)
-            + attn_flops / (p_attn * c.eta_attn)
         )
+        t_attn = attn_flops / (p_attn * c.eta_attn)
         bw = acc.memory_bandwidth_tb_per_s * 1e12
-        t_memory = weight_bytes / (bw * c.eta_mem) + kv_bytes / (bw * c.eta_kv)
+        t_weights = weight_bytes / (bw * c.eta_mem)
+        t_kv = kv_bytes / (bw * c.eta_kv)
         n = ROOFLINE_SHARPNESS
-        t_gpu = (t_compute**n + t_memory**n) ** (1.0 / n)
+        # GEMMs and attention are separate kernels run one after the other: each overlaps
+        # its own compute with its own memory traffic (roofline per kernel class), but a
+        # memory-bound decode-attention kernel cannot hide under a compute-bound prefill
+        # GEMM — the prefill/decode interference of chunked-prefill (mixed) iterations
+        t_gpu = (t_gemm**n + t_weights**n) ** (1.0 / n) + (t_attn**n + t_kv**n) ** (1.0 / n)
 
         # --- communication over the scale-up link
         link = acc.interconnect_gb_per_s / 2.0 * 1e9 * LINK_EFFICIENCY  # one direction
@@ -750,6 +755,14 @@ class LLMDeployment:
             ttft_wave += 0.5 * kv_wait
             ttft_steady += kv_wait
         ttft = w * ttft_wave + (1.0 - w) * ttft_steady
+        if not c.mixed_batches:
+            # An engine that prefills every waiting prompt in one batch (SGLang) keeps the
+            # first wave's requests together: once the wave's prompts are done they decode in
+            # lock-step with no prompt iteration in between, so the wave's share of requests
+            # sees the pure-decode iteration time. (Mixed engines: the wave's early prompts
+            # decode beside later prompt chunks; modelling that did not change their error,
+            # so their TPOT stays the steady phase's.)
+            tpot = w * t_light + (1.0 - w) * tpot
         return SteadyState(
             concurrency=concurrency,
             ttft_s=ttft,

@@ -21,6 +21,21 @@ from flatbed.perf.reference_models import arch_for
 SERVING_COLUMNS = ("model_path", "system", "backend", "isl", "osl", "batch_size", "silicon_ttft_ms")
 
 
+DOES_NOT_FIT = "excluded: weights exceed the recorded GPUs' memory (cannot have run as recorded)"
+"""Skip reason of rows whose weights, sharded as the row records it (``tp``, ``pp``, expert
+parallelism over the row's GPUs of its ``system``), need more bytes per GPU than the GPU has
+(:func:`weights_exceed_memory`), e.g. Qwen3-235B-FP8 (~235 GB of weights) recorded at tp 1 on
+one 141 GB H200 (13 vLLM rows). Such a row ran on some other layout than the one recorded; it
+is reported as excluded with this reason, never predicted, and the coefficient fit
+(:mod:`flatbed.perf.calibration`) leaves it out too."""
+
+
+def weights_exceed_memory(dep: LLMDeployment) -> bool:
+    """True when the weights one GPU of ``dep`` holds exceed its whole memory (datasheet
+    capacity, no engine reserve): a hard physical bound, independent of engine settings."""
+    return dep.weight_bytes_per_gpu() > dep.accel.memory_gb * 1e9
+
+
 @dataclass(frozen=True)
 class ServingPrediction:
     """Predicted and measured mean TTFT/TPOT for one row [ms]."""
@@ -194,6 +209,8 @@ def predict_serving_row(
         if conc < 1:
             raise LookupError("missing batch_size")
         dep = deployment_for_row(row, catalog, coefficients)
+        if weights_exceed_memory(dep):
+            raise LookupError(DOES_NOT_FIT)
         conc = row_concurrency(row, dep)
         st = dep.steady_state(conc, isl, osl)
         ttft, tpot = st.ttft_s, st.tpot_s

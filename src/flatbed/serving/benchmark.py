@@ -18,8 +18,10 @@ with :func:`flatbed.serving.engine.simulate_llm`:
 
 Mean TTFT = ``w·TTFT_wave + (1 − w)·TTFT_steady`` with the engine's ``wave_weight`` ``w``
 (:class:`flatbed.perf.llm.EngineCoefficients`); mean TPOT and throughput come from the steady
-phase. The test ``tests/serving/test_serving_benchmark_vs_validate.py`` checks these against
-``flatbed validate``'s analytic predictions for serving-sample rows.
+phase, except that an engine without mixed batches (SGLang) keeps the first wave together, so
+its mean TPOT is ``w·TPOT_wave + (1 − w)·TPOT_steady`` too. The test
+``tests/serving/test_serving_benchmark_vs_validate.py`` checks these against ``flatbed
+validate``'s analytic predictions for serving-sample rows.
 """
 
 from __future__ import annotations
@@ -94,9 +96,15 @@ def simulate_benchmark(deployment: Any, concurrency: int, isl: int, osl: int,
     thr = done * osl / (t1 - t0) if t1 > t0 else float("nan")
     w = float(deployment.coef.wave_weight if wave_weight is None else wave_weight)
     ttft_steady = float(np.mean(ttft))
+    tpot_mean = float(np.mean(tpot))
+    if not deployment.coef.mixed_batches:
+        # an unmixed engine (SGLang) keeps the first wave's requests together: that share of
+        # requests decodes at the wave's TPOT (as flatbed.perf.llm.steady_state reads it)
+        tpot_wave = float(np.mean((wave.finish_s - wave.first_token_s) / max(osl - 1, 1)))
+        tpot_mean = w * tpot_wave + (1.0 - w) * tpot_mean
     return BenchmarkResult(
         ttft_s=w * ttft_wave + (1.0 - w) * ttft_steady,
-        tpot_s=float(np.mean(tpot)),
+        tpot_s=tpot_mean,
         output_tokens_per_s=float(thr),
         ttft_wave_s=ttft_wave,
         ttft_steady_s=ttft_steady,
