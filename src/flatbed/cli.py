@@ -63,7 +63,7 @@ def plan(
     (out_dir / "plan.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
     from flatbed.report.render import write_report
 
-    write_report(result, out_dir / "report.html", scenario=scen)
+    write_report(result, out_dir / "report.html", fleet=result.fleet, scenario=scen)
     print_plan_summary(result)
     out.print(f"\nWrote [bold]{out_dir / 'plan.json'}[/] and [bold]{out_dir / 'report.html'}[/]")
 

@@ -20,47 +20,18 @@ err = Console(stderr=True)
 def fleet_plan(scenario: Path | str, *, periods: int = 1, growth: float = 0.0,
                time_limit_s: float = 60.0, gap: float = 1e-4,
                threads: int | None = None) -> dict[str, Any]:
-    """Load a scenario, build and solve its fleet problem, return the JSON-ready result.
-
-    Keys: ``units``, ``assignments``, ``cloud``, ``objective_usd``, ``optimality_gap`` (see
-    :meth:`flatbed.fleet.solve.FleetSolution.to_dict`), plus ``unit_types`` (what each unit
-    type is and costs), ``workloads`` (demand, budget, data rule, where served) and
-    ``scenario``.
-    """
+    """Load a scenario file and return
+    :func:`flatbed.fleet.from_scenario.plan_fleet` of it."""
     from flatbed.catalog import load_catalog
-    from flatbed.fleet.from_scenario import fleet_from_scenario
-    from flatbed.fleet.solve import solve_fleet
     from flatbed.scenario import load_scenario
 
     scen = load_scenario(scenario)
     base = Path(scenario).parent
     cat = load_catalog([base / p for p in scen.catalog_paths])
-    inst = fleet_from_scenario(scen, cat, periods=periods, demand_growth_per_year=growth)
-    if not inst.unit_types:
-        raise InputError("no unit type can serve any workload of this scenario with the "
-                         "catalog's servers (check workloads' `accelerators` and constraints)")
-    sol = solve_fleet(inst, time_limit_s=time_limit_s, mip_rel_gap=gap, threads=threads)
-    d = sol.to_dict()
-    d["scenario"] = scen.name
-    d["period_years"] = list(inst.period_years)
-    d["unit_types"] = [{
-        "id": u.id, "capex_usd": u.capex_usd, "life_years": u.life_years,
-        "fixed_usd_per_year": u.fixed_usd_per_year, "power_kw": u.power_kw,
-        "energy_kwh_per_year": u.energy_kwh_per_year, "move_usd": u.move_usd,
-        "capacity": dict(u.capacity),
-    } for u in inst.unit_types]
-    where: dict[str, set[str]] = {}
-    for a in sol.assignments:
-        where.setdefault(a.workload, set()).add(a.site)
-    for c in sol.cloud:
-        where.setdefault(c.workload, set()).add("cloud")
-    d["workloads"] = [{
-        "id": w.id, "site": w.site, "demand": list(w.demand),
-        "latency_budget_ms": w.latency_budget_ms, "data_where": w.data_where,
-        "regime": w.regime, "cloud_usd_per_unit_year": w.cloud_usd_per_unit_year,
-        "served_at": sorted(where.get(w.id, set())),
-    } for w in inst.workloads]
-    return d
+    from flatbed.fleet.from_scenario import plan_fleet
+
+    return plan_fleet(scen, cat, periods=periods, growth=growth, time_limit_s=time_limit_s,
+                          gap=gap, threads=threads)
 
 
 def _money(x: float) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flatbed.catalog import Catalog, load_catalog
 from flatbed.catalog.records import (
@@ -33,6 +34,7 @@ from flatbed.catalog.records import (
     Server,
     VisionModel,
 )
+from flatbed.errors import InputError
 from flatbed.fleet.model import (
     FleetInstance,
     FleetSite,
@@ -460,3 +462,44 @@ def fleet_from_scenario(
         period_years=(years,) * periods, discount_rate=p.discount_rate,
     )
 
+
+def plan_fleet(scen: Scenario, cat: Catalog, *, periods: int = 1, growth: float = 0.0,
+               time_limit_s: float = 60.0, gap: float = 1e-4,
+               threads: int | None = None) -> dict[str, Any]:
+    """Build and solve a scenario's fleet problem, return the JSON-ready result.
+
+    Keys: ``units``, ``assignments``, ``cloud``, ``objective_usd``, ``optimality_gap`` (see
+    :meth:`flatbed.fleet.solve.FleetSolution.to_dict`), plus ``unit_types`` (what each unit
+    type is and costs), ``workloads`` (demand, budget, data rule, where served) and
+    ``scenario``.
+    """
+    from flatbed.fleet.solve import solve_fleet
+
+    inst = fleet_from_scenario(scen, cat, periods=periods, demand_growth_per_year=growth)
+    if not inst.unit_types:
+        raise InputError("no unit type can serve any workload of this scenario with the "
+                         "catalog's servers (check workloads' `accelerators` and constraints)")
+    sol = solve_fleet(inst, time_limit_s=time_limit_s, mip_rel_gap=gap, threads=threads)
+    d = sol.to_dict()
+    d["scenario"] = scen.name
+    d["sites"] = [{"id": x.id, "latitude": x.latitude, "longitude": x.longitude,
+                   "country": x.country} for x in scen.sites]
+    d["period_years"] = list(inst.period_years)
+    d["unit_types"] = [{
+        "id": u.id, "capex_usd": u.capex_usd, "life_years": u.life_years,
+        "fixed_usd_per_year": u.fixed_usd_per_year, "power_kw": u.power_kw,
+        "energy_kwh_per_year": u.energy_kwh_per_year, "move_usd": u.move_usd,
+        "capacity": dict(u.capacity),
+    } for u in inst.unit_types]
+    where: dict[str, set[str]] = {}
+    for a in sol.assignments:
+        where.setdefault(a.workload, set()).add(a.site)
+    for c in sol.cloud:
+        where.setdefault(c.workload, set()).add("cloud")
+    d["workloads"] = [{
+        "id": w.id, "site": w.site, "demand": list(w.demand),
+        "latency_budget_ms": w.latency_budget_ms, "data_where": w.data_where,
+        "regime": w.regime, "cloud_usd_per_unit_year": w.cloud_usd_per_unit_year,
+        "served_at": sorted(where.get(w.id, set())),
+    } for w in inst.workloads]
+    return d

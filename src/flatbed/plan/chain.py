@@ -645,8 +645,12 @@ MC_SAMPLES = 10_000
 
 def plan_scenario(scenario: Scenario, catalog: Catalog | None = None, seed: int = 0,
                   progress: bool = False, base_dir: Path | None = None,
-                  mc_samples: int = MC_SAMPLES) -> Plan:
-    """Plan every site of ``scenario``: search, then present the winner with its evidence."""
+                  mc_samples: int = MC_SAMPLES, fleet: bool = True) -> Plan:
+    """Plan every site of ``scenario``: search, then present the winner with its evidence.
+
+    With several sites (and ``fleet``), the fleet optimizer also places units across them —
+    a unit may serve nearby sites within latency and data rules — and the Plan carries it.
+    """
     from flatbed.plan.choose import search_site
 
     cat = catalog if catalog is not None else load_catalog(
@@ -664,11 +668,16 @@ def plan_scenario(scenario: Scenario, catalog: Catalog | None = None, seed: int 
             if found.best.feasible or found.best.economics else found.best
         sites.append(site_plan(ctx, best, found.rejected, found.pareto, found.binding))
         used.append((ctx, best))
+    fleet_doc = None
+    if fleet and len(scenario.sites) > 1:
+        from flatbed.fleet.from_scenario import plan_fleet
+
+        fleet_doc = plan_fleet(scenario, cat)
     return Plan(
         scenario=scenario.name, flatbed_version=__version__,
         currency_year=scenario.currency_year, horizon_years=scenario.horizon_years,
         sites=sites, assumptions=plan_assumptions(used), provenance=PROVENANCE,
-        warnings=warnings,
+        fleet=fleet_doc, warnings=warnings,
     )
 
 
@@ -683,4 +692,5 @@ PROVENANCE: dict[str, str] = {
     "capex, opex, tco, alternatives, tornado, tco_p*": "economics.evaluate (capex, opex, tco, "
     "cloud, uncertainty)",
     "rejected, pareto": "plan.choose search over accelerators, TP, cooling and modules",
+    "fleet": "fleet.from_scenario + fleet.solve: placement MILP over all sites (HiGHS)",
 }

@@ -6,6 +6,8 @@ Field names are the plan JSON keys. Every figure is either from the scenario, fr
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -168,5 +170,10 @@ class Plan(Out):
     assumptions: list[Assumption] = Field(default_factory=list)
     provenance: dict[str, str] = Field(
         default_factory=dict, description="Figure → model stage that produced it."
+    )
+    fleet: dict[str, Any] | None = Field(
+        default=None,
+        description="Fleet placement across the sites (the `flatbed fleet --json` document), "
+        "for scenarios with several sites.",
     )
     warnings: list[str] = Field(default_factory=list)
