@@ -1,7 +1,7 @@
 """Fit the engine coefficients of :mod:`flatbed.perf.llm` to measured serving rows.
 
 The fit is a robust least-squares on log ratios ``log(predicted/measured)`` of mean TPOT and mean
-TTFT (soft-L1 loss, so a few odd runs do not dominate), one engine at a time, over the six
+TTFT (soft-L1 loss, so a few odd runs do not dominate), one engine at a time, over the fifteen
 coefficients of :class:`~flatbed.perf.llm.EngineCoefficients` in log space within physical bounds
 (efficiencies 0.05 up to what an H200 microbenchmark reaches — GEMM 0.80 of peak, memory
 0.89 of bandwidth, ``benchmarks/device/`` — overheads 0.1 µs–100 ms). The shipped defaults
@@ -34,9 +34,12 @@ from flatbed.perf.serving_sample import deployment_for_row, row_concurrency
 from flatbed.perf.vision import TaskCoefficients
 
 FITTED = ("eta_gemm", "eta_attn", "eta_mem", "t_iter_s", "t_layer_s", "t_moe_layer_s", "t_ttft_s",
-          "wave_weight", "eta_kv", "t_seq_s", "m_half", "t_collective_s", "eta_moe", "t_req_s")
-_LO = np.log([0.05, 0.05, 0.05, 1e-7, 1e-8, 1e-8, 1e-7, 1e-3, 0.05, 1e-8, 0.1, 2e-6, 0.05, 1e-6])
-_HI = np.log([0.8, 0.9, 0.89, 0.1, 1e-3, 1e-3, 0.5, 1.0, 0.89, 1e-3, 512.0, 1e-4, 1.0, 0.05])
+          "wave_weight", "eta_kv", "t_seq_s", "m_half", "t_collective_s", "eta_moe", "t_req_s",
+          "eta_moe_mem")
+_LO = np.log([0.05, 0.05, 0.05, 1e-7, 1e-8, 1e-8, 1e-7, 1e-3, 0.05, 1e-8, 0.1, 2e-6, 0.05, 1e-6,
+              0.05])
+_HI = np.log([0.8, 0.9, 0.89, 0.1, 1e-3, 1e-3, 0.5, 1.0, 0.89, 1e-3, 512.0, 1e-4, 1.0, 0.05,
+              1.0])
 
 
 def _vector(c: EngineCoefficients) -> np.ndarray:

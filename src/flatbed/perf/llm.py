@@ -98,6 +98,12 @@ class EngineCoefficients:
         Achieved efficiency of the mixture-of-experts grouped GEMMs relative to a dense GEMM
         of the same shape [-] (token permutation, per-expert scales, many small matrices);
         multiplies ``eta_gemm`` for expert FLOPs.
+    eta_moe_mem : float
+        Achieved efficiency of the mixture-of-experts kernels when streaming expert weights,
+        relative to a dense weight read (``eta_mem``) [-]: a fused-MoE kernel reads each
+        touched expert's matrices in blocks scheduled per expert, with per-expert scales, and
+        reaches a lower share of bandwidth than one dense GEMV (fitted: vLLM's Triton fused-MoE
+        0.61, SGLang 0.82, TRT-LLM's CUTLASS MoE 1.0).
     t_req_s : float
         Host time per new request on the engine's scheduling loop, charged to the iteration
         that completes its prompt [s] (request setup, KV block allocation, tokenizer and
@@ -138,6 +144,7 @@ class EngineCoefficients:
     t_collective_s: float = 8e-6  # COLLECTIVE_LATENCY_S
     eta_moe: float = 1.0
     t_req_s: float = 0.0
+    eta_moe_mem: float = 1.0
 
 
 LINK_EFFICIENCY = 0.7
@@ -178,25 +185,25 @@ fitted)."""
 DEFAULT_COEFFICIENTS: dict[str, EngineCoefficients] = {
     # 560 vLLM rows (v0.11–0.18) on H100/H200
     "vllm": EngineCoefficients(
-        eta_gemm=0.8, eta_attn=0.505, eta_mem=0.721, eta_kv=0.635, eta_moe=0.267,
-        m_half=2.91, t_iter_s=1e-07, t_layer_s=1.79e-05,
-        t_moe_layer_s=4.3e-05, t_seq_s=6.19e-07, t_req_s=0.00358, t_ttft_s=0.0276,
-        wave_weight=0.147, t_collective_s=2.21e-05,
+        eta_gemm=0.791, eta_attn=0.512, eta_mem=0.89, eta_kv=0.652, eta_moe=0.269,
+        m_half=3.59, t_iter_s=1e-07, t_layer_s=2.99e-05,
+        t_moe_layer_s=1.3e-05, t_seq_s=1e-08, t_req_s=0.00327, t_ttft_s=0.0261,
+        wave_weight=0.147, t_collective_s=2.23e-05, eta_moe_mem=0.609,
     ),
     # 274 SGLang rows (v0.5.1–0.5.9) on H100/H200
     "sglang": EngineCoefficients(
-        eta_gemm=0.425, eta_attn=0.9, eta_mem=0.89, eta_kv=0.783, eta_moe=1.0,
-        m_half=0.1, t_iter_s=0.00245, t_layer_s=1e-08,
-        t_moe_layer_s=8.76e-05, t_seq_s=2.28e-05, t_req_s=8.63e-05, t_ttft_s=0.188,
-        wave_weight=0.591, t_collective_s=5.44e-06, mixed_batches=False,
-        max_seqs=1 << 20,
+        eta_gemm=0.424, eta_attn=0.9, eta_mem=0.89, eta_kv=0.795, eta_moe=1.0,
+        m_half=0.1, t_iter_s=0.00212, t_layer_s=1e-08,
+        t_moe_layer_s=7.31e-05, t_seq_s=2.3e-05, t_req_s=0.000116, t_ttft_s=0.187,
+        wave_weight=0.592, t_collective_s=8.57e-06, mixed_batches=False,
+        max_seqs=1 << 20, eta_moe_mem=0.818,
     ),
     # 746 TensorRT-LLM rows (v1.0–1.3) on H100/H200
     "trtllm": EngineCoefficients(
         eta_gemm=0.8, eta_attn=0.21, eta_mem=0.89, eta_kv=0.89, eta_moe=0.501,
-        m_half=8.82, t_iter_s=1e-07, t_layer_s=5.06e-05,
+        m_half=8.83, t_iter_s=1e-07, t_layer_s=5.06e-05,
         t_moe_layer_s=4.17e-05, t_seq_s=2.96e-05, t_req_s=0.00667, t_ttft_s=0.108,
-        wave_weight=0.146, t_collective_s=2e-06, max_seqs=2048,
+        wave_weight=0.146, t_collective_s=2e-06, max_seqs=2048, eta_moe_mem=1.0,
     ),
 }
 
@@ -538,8 +545,9 @@ class LLMDeployment:
         local_experts = s.experts / self.ep
         frac = experts_touched_fraction(tokens, s.experts, s.topk)
         w_experts = s.moe_layers * local_experts * frac * s.expert_params / self.moe_tp
-        weight_bytes = (w_attn + w_dense + w_shared + w_experts) / pp * wb
+        weight_bytes = (w_attn + w_dense + w_shared) / pp * wb
         weight_bytes += s.lm_head_params / tp * 2.0  # LM head in BF16
+        expert_bytes = w_experts / pp * wb
         # with attention data parallelism each prompt lands on one rank: the busiest rank
         # holds ceil(prompts/dp) of them, while decodes spread evenly
         n_pf = max(prefill_seqs, 1.0)
@@ -581,7 +589,9 @@ class LLMDeployment:
         )
         t_attn = attn_flops / (p_attn * c.eta_attn)
         bw = acc.memory_bandwidth_tb_per_s * 1e12
-        t_weights = weight_bytes / (bw * c.eta_mem)
+        t_weights = weight_bytes / (bw * c.eta_mem) + expert_bytes / (
+            bw * c.eta_mem * c.eta_moe_mem
+        )
         t_kv = kv_bytes / (bw * c.eta_kv)
         n = ROOFLINE_SHARPNESS
         # GEMMs and attention are separate kernels run one after the other: each overlaps
