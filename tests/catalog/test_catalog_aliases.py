@@ -111,7 +111,7 @@ def test_every_mlperf_benchmark_resolves_to_a_model() -> None:
         ("vision_models", "bert-99.9", "BERT-Large"),
         ("vision_models", "stable-diffusion-xl", "SDXL"),
         ("vision_models", "3d-unet-99.9", "3D-UNet"), ("vision_models", "dlrm-v2-99", "DLRM-v2"),
-        ("vision_models", "whisper", "Whisper-large-v3"),
+        ("vision_models", "whisper", "Whisper-large-v3"), ("vision_models", "dlrm-99", "DLRM-v1"),
     ],
 )
 def test_benchmark_names_map_to_the_right_model(kind: str, name: str, expected: str) -> None:

@@ -13,10 +13,9 @@ import re
 from dataclasses import dataclass
 
 from flatbed.catalog.loader import Catalog
-from flatbed.catalog.records import Accelerator
+from flatbed.catalog.records import Accelerator, ModelArch
 from flatbed.errors import InputError
 from flatbed.perf.llm import ENGINES, EngineCoefficients, LLMDeployment
-from flatbed.perf.reference_models import arch_for
 
 SERVING_COLUMNS = ("model_path", "system", "backend", "isl", "osl", "batch_size", "silicon_ttft_ms")
 
@@ -141,9 +140,10 @@ def deployment_for_row(
         With a short reason when the row's model, system or engine is unknown.
     """
     model = (row.get("model_path") or "").strip()
-    arch = arch_for(model, catalog)
-    if arch is None:
-        raise LookupError(f"unknown model {model}")
+    if not catalog.has("models", model):
+        raise LookupError(f"unknown model {model} (add it to the catalog, e.g. from its "
+                          "config.json)")
+    arch = catalog.get("models", model, ModelArch)
     system = (row.get("system") or "").strip()
     try:
         accel = catalog.get("accelerators", system, Accelerator)
