@@ -23,7 +23,7 @@ from pathlib import Path
 
 from flatbed.validate import RowResult, ValidationReport, validate_file
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "validation"
+SHARED = Path(__file__).resolve().parents[1] / "tests" / "data" / "validation"
 HOPPER = ("h100_sxm", "h200_sxm")
 BLACKWELL = ("b200_sxm", "b300_sxm", "gb200")
 

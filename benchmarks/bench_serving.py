@@ -125,7 +125,7 @@ def agreement(step: int) -> None:
     )
     from flatbed.serving.benchmark import simulate_benchmark
 
-    path = (Path(__file__).resolve().parents[1].parent / "shared" / "validation"
+    path = (Path(__file__).resolve().parents[1] / "tests" / "data" / "validation"
             / "serving_silicon_sample.csv")
     if not path.exists():
         print(f"AGREE skipped: {path} not present")

@@ -9,7 +9,7 @@ import pytest
 
 from flatbed.catalog import builtin_catalog
 
-VALIDATION = Path(__file__).resolve().parents[3] / "shared" / "validation"
+VALIDATION = Path(__file__).resolve().parents[1] / "data" / "validation"
 SERVING = VALIDATION / "serving_silicon_sample.csv"
 MLPERF = VALIDATION / "mlperf_results.csv"
 
@@ -22,9 +22,6 @@ NOT_DATA_CENTER = {
 }
 RETIRED_BENCHMARKS = {"rgat", "rnnt"}  # graph / RNN-T models, not in flatbed's scope
 
-needs_validation = pytest.mark.skipif(
-    not (SERVING.is_file() and MLPERF.is_file()), reason="shared/validation not present"
-)
 
 
 def _column(path: Path, name: str) -> set[str]:
@@ -38,7 +35,6 @@ EXPECTED_SYSTEMS = {
 }
 
 
-@needs_validation
 def test_every_serving_sample_system_resolves() -> None:
     table = builtin_catalog().tables["accelerators"]
     systems = _column(SERVING, "system")
@@ -47,7 +43,6 @@ def test_every_serving_sample_system_resolves() -> None:
         assert table.resolve(system) == EXPECTED_SYSTEMS[system]
 
 
-@needs_validation
 def test_every_data_center_mlperf_accelerator_resolves() -> None:
     table = builtin_catalog().tables["accelerators"]
     names = _column(MLPERF, "accelerator") - NOT_DATA_CENTER
@@ -81,7 +76,6 @@ def test_brief_accelerator_list_is_covered() -> None:
     } <= ids
 
 
-@needs_validation
 def test_every_serving_sample_model_path_resolves() -> None:
     table = builtin_catalog().tables["models"]
     for path in _column(SERVING, "model_path"):
@@ -92,7 +86,6 @@ def test_every_serving_sample_model_path_resolves() -> None:
     assert table.resolve("Qwen/Qwen3-235B-A22B-FP8") == "Qwen3-235B-A22B"
 
 
-@needs_validation
 def test_every_mlperf_benchmark_resolves_to_a_model() -> None:
     cat = builtin_catalog()
     for bench in _column(MLPERF, "benchmark") - RETIRED_BENCHMARKS:

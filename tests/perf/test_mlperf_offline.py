@@ -13,7 +13,7 @@ from flatbed.catalog.records import Accelerator
 from flatbed.perf.mlperf import Skip, mlperf_precision, predict_mlperf_row
 
 CAT = builtin_catalog()
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "validation"
+SHARED = Path(__file__).resolve().parents[1] / "data" / "validation"
 MLPERF_CSV = SHARED / "mlperf_results.csv"
 
 
@@ -40,7 +40,6 @@ def test_skips_have_reasons() -> None:
         predict_mlperf_row({**row, "units": "ms_p99_TTFT_measured"}, CAT)
 
 
-@pytest.mark.skipif(not MLPERF_CSV.exists(), reason="shared validation data not present")
 def test_offline_and_power_accuracy() -> None:
     """Offline throughput median APE ≤ 12 %, SingleStream latency ≤ 15 % and power ≤ 10 % on
     NVIDIA/AMD data-center rows; ≥ 90 % of their Offline rows predicted."""

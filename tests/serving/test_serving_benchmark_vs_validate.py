@@ -21,7 +21,7 @@ from flatbed.catalog import builtin_catalog
 from flatbed.perf.serving_sample import deployment_for_row, predict_serving_row, row_concurrency
 from flatbed.serving.benchmark import simulate_benchmark
 
-SERVING_CSV = (Path(__file__).resolve().parents[2].parent / "shared" / "validation"
+SERVING_CSV = (Path(__file__).resolve().parents[1] / "data" / "validation"
                / "serving_silicon_sample.csv")
 
 
@@ -31,7 +31,6 @@ def _rows(step: int = 40) -> list[dict[str, str]]:
     return agg[::step]
 
 
-@pytest.mark.skipif(not SERVING_CSV.exists(), reason="shared validation data not present")
 def test_simulated_benchmark_reproduces_validate_predictions() -> None:
     cat = builtin_catalog()
     errs = []
