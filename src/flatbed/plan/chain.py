@@ -9,6 +9,7 @@ candidate configuration; :mod:`flatbed.plan.choose` searches over candidates;
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -505,6 +506,10 @@ def site_plan(ctx: SiteContext, best: OptionResult, rejected: list[Rejected],
         if tight.sizing is not None and tight.sizing.binding_slo:
             binding = (f"slo: {tight.workload.id} {tight.sizing.binding_slo} sets its "
                        f"{tight.replicas} replica(s)")
+    ruled = Counter(r.constraint for r in rejected if r.constraint != "cost")
+    if ruled:
+        binding += " — options ruled out by " + ", ".join(
+            f"{c} ({n})" for c, n in ruled.most_common())
     warnings = list(fac.warnings) if fac else []
     return SitePlan(
         site=site.id, name=site.name, country=site.country, accelerators=accels,
