@@ -372,8 +372,12 @@ def _predict_other(bench: str, accuracy: str, accel: Accelerator, round_: str,
     prec = mlperf_precision(bench, accuracy, accel, round_)
     bound = OTHER_BOUNDS_S[bench]
 
+    # per-sample host cost of a Server run (one LoadGen query per sample), where the perf
+    # model provides it
+    batch_time = getattr(vision, "server_batch_time_s", vision.batch_time_s)
+
     def bt(b: int) -> float:
-        return float(vision.batch_time_s(model, accel, b, prec))
+        return float(batch_time(model, accel, b, prec))
 
     try:
         sizes = [mb for mb in VISION_MAX_BATCHES if bt(mb) < 0.5 * bound] or [1]
