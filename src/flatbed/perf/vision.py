@@ -12,6 +12,12 @@ bandwidth, and a batch-dependent achieved efficiency ``η(b) = η_max · b/(b + 
 batches leave tensor cores idle (the saturating form of the "Roofline with batch" analyses in
 Jouppi et al. 2017, ISCA, §5). ``η_max`` per task is fitted on the Hopper MLPerf Offline rows,
 ``b_half`` and ``t_launch`` on the Hopper SingleStream rows (see ``docs/performance_model.md``).
+
+A *sample* is one MLPerf sample as the submissions execute it (catalog
+``vision_models.yaml``): BERT's ~170 unpadded tokens, a whole 3D-UNet CT volume (~88
+sliding-window 128³ patches), a DLRM LoadGen sample of ~270 aggregated user-item pairs, so
+``η_max`` is an achieved fraction of the datasheet peak in (0, 1].
+:func:`server_batch_time_s` adds the per-sample host cost of an MLPerf Server run.
 """
 
 from __future__ import annotations

@@ -19,7 +19,9 @@ spreads queries over them).
   that module is available; queries/s.
 - GPT-J (beam search, 4 beams, Server only): each query is four sequences arriving together,
   the bound is the 20 s p99 end-to-end latency (:data:`BEAM_SERVER`); tokens/s = queries/s × 69
-  as LoadGen infers it.
+  as LoadGen infers it. The engine's per-request host cost is paid once per query.
+- Non-LLM Server batches are timed with ``flatbed.perf.vision.server_batch_time_s`` (batch time
+  plus a fitted per-sample host cost of a Server run, one LoadGen query per sample).
 - Rows the simulator cannot stand for return ``None``: RNN-T (retired, no model record),
   non-Server scenarios, unknown accelerators/models. DLRM v1 (``dlrm-99``, v3.0) is predicted
   with its own catalog record (``DLRM-v1``), not DLRM-v2's.
@@ -275,6 +277,10 @@ def _predict_beam_server(b: LLMBench, beams: int, e2e_bound_s: float, accel: Acc
         return None
     if dep is None:
         return None
+    # a query is one request to the engine: its per-request host cost t_req_s is paid once and
+    # shared by its beams, which the simulator sees as separate sequences (as the Offline
+    # predictor, flatbed.perf.mlperf._llm_offline_tokens_per_s, does)
+    dep = replace(dep, coefficients=replace(dep.coef, t_req_s=dep.coef.t_req_s / beams))
     replicas = count // int(dep.gpus)
     cfg = scheduler_config_for(dep)
     guess = llm_capacity_per_s(dep.iteration_time_s, kv_capacity_of(dep), b.input_mean,
