@@ -324,12 +324,11 @@ def count_servers(sizings: Sequence[WorkloadSizing]) -> dict[str, int]:
 
 
 def _cloud_sizing(ctx: SiteContext, w: AnyWorkload, accel_id: str) -> CloudGpuDemand | None:
-    """Size the workload on a cloud GPU type with the same models (TP from the edge search)."""
+    """Size the workload on a cloud GPU type with the same models: the smallest TP that meets
+    its SLOs; GPU-hours follow the daily profile (replicas autoscaled hour by hour)."""
     for tp in (1, 2, 4, 8):
         s = size_workload(ctx, w, WorkloadOption(w.id, accel_id, tp))
-        if s.problem is None or (s.problem[0] == "slo" and s.replicas > 0):
-            if s.problem is not None:
-                continue
+        if s.problem is None:
             prof = np.asarray(w.profile())
             hours = float(np.ceil(s.replicas * prof).sum() * 365.0 * s.gpus_per_replica)
             return CloudGpuDemand(accel_id, s.gpus, hours)
