@@ -686,10 +686,16 @@ class LLMDeployment:
         budget_rank = float(c.token_budget)
         budget = budget_rank * self.dp_attention
         chunks = max(1, math.ceil(isl / budget_rank))
-        g = float(min(self.dp_attention, cc))  # prompts per heavy iteration
+        n_dec = max(osl - 1.0, 1.0)
+        # prompts per heavy iteration: the DP ranks do not wait for one another's arrivals, so
+        # an iteration carries the prompts (chunks) that arrived during the one before it —
+        # Poisson-many with mean lam_it = cc·chunks / (iterations per lifetime), conditioned on
+        # at least one: lam_it / (1 − e^(−lam_it)), at most one per rank
+        lam_it = cc * chunks / (n_dec + chunks)
+        g_arr = lam_it / -math.expm1(-lam_it) if lam_it > 1e-9 else 1.0
+        g = float(max(1.0, min(self.dp_attention, cc, g_arr)))
         p_heavy = isl / chunks
         pairs = p_heavy * (isl / 2.0)  # mean chunk: its own tokens plus earlier chunks
-        n_dec = max(osl - 1.0, 1.0)
         ctx = isl + osl / 2.0
         t_light = self.iteration_time_s(0.0, cc, cc * ctx, prefill_seqs=0.0)
         t_pf_only = self.iteration_time_s(g * p_heavy, 0.0, 0.0, g * pairs, g)
