@@ -14,7 +14,11 @@ with :func:`flatbed.serving.engine.simulate_llm`:
   simulated loop that starts together never does (its requests stay in waves). The steady phase
   is therefore simulated with the clients' first requests spread evenly over one request
   lifetime (``ClosedLoop.ramp_s``), ``requests_per_client`` rounds, and measured on the
-  requests after the first round and before the last (the drain).
+  requests after the first round and before the last (the drain). Each replacement request
+  is sent after an exponential client delay with the mean of one decode iteration
+  (``ClosedLoop.jitter_s``): without it a replacement reaches the scheduler a fixed
+  ``t_ttft_s`` after the iteration that finished its predecessor, always at the same phase of
+  the iteration in progress, where the analytic model (and a real client) sees a random one.
 
 Mean TTFT = ``w·TTFT_wave + (1 − w)·TTFT_steady`` with the engine's ``wave_weight`` ``w``
 (:class:`flatbed.perf.llm.EngineCoefficients`); mean TPOT and throughput come from the steady
@@ -54,7 +58,7 @@ class BenchmarkResult:
 
 def simulate_benchmark(deployment: Any, concurrency: int, isl: int, osl: int,
                        requests_per_client: int = 10,
-                       wave_weight: float | None = None) -> BenchmarkResult:
+                       wave_weight: float | None = None, seed: int = 0) -> BenchmarkResult:
     """Simulate a closed-loop benchmark of ``concurrency`` clients with fixed lengths.
 
     Parameters
@@ -70,6 +74,8 @@ def simulate_benchmark(deployment: Any, concurrency: int, isl: int, osl: int,
         Rounds of the steady-phase run (≥ 3: one to ramp, one to drain) [-].
     wave_weight
         Share of TTFT from the synchronised first wave; default the engine's fitted value.
+    seed
+        Seed of the steady phase's client timing noise.
     """
     if concurrency < 1 or isl < 1 or osl < 1:
         raise ValueError("concurrency, isl and osl must be >= 1")
@@ -85,7 +91,12 @@ def simulate_benchmark(deployment: Any, concurrency: int, isl: int, osl: int,
     st = deployment.steady_state(c, isl, osl)
     life_s = st.ttft_s + max(osl - 1, 1) * st.tpot_s
     n = c * k
-    run = simulate_llm(ClosedLoop(c, np.full(n, isl), np.full(n, osl), ramp_s=life_s),
+    # client timing noise: each replacement request is sent after an exponential delay with
+    # the mean of one decode iteration, so arrivals land at a random phase of the iteration in
+    # progress (the analytic residual wait assumes that) instead of a fixed offset from the
+    # iteration that completed its predecessor; it idles a client ~1/osl of its lifetime
+    run = simulate_llm(ClosedLoop(c, np.full(n, isl), np.full(n, osl), ramp_s=life_s,
+                                  jitter_s=st.decode_iteration_s, seed=seed),
                        fn, kv, config=cfg)
     mid = slice(c, n - c)
     ttft = run.first_token_s[mid] - run.arrival_s[mid]
