@@ -686,6 +686,10 @@ class LLMDeployment:
         budget_rank = float(c.token_budget)
         budget = budget_rank * self.dp_attention
         chunks = max(1, math.ceil(isl / budget_rank))
+        # with mixed batches the decodes on the rank take their tokens of the budget first: a
+        # prompt that fills its chunks' budget leaves a short tail chunk for one more iteration
+        d_rank = (cc - min(float(self.dp_attention), cc)) / self.dp_attention
+        tail = 1.0 if c.mixed_batches and isl > chunks * (budget_rank - d_rank) else 0.0
         n_dec = max(osl - 1.0, 1.0)
         # prompts per heavy iteration: the DP ranks do not wait for one another's arrivals, so
         # an iteration carries the prompts (chunks) that arrived during the one before it —
@@ -738,16 +742,18 @@ class LLMDeployment:
         saturated_wait = 0.0
         life = chunks * t_heavy + n_dec * tpot
         lam = cc / life
-        rho = min(lam / g * chunks * t_pf_only, 0.95)  # per DP rank
+        # arrival theorem (closed loop): an arriving request sees the other cc − 1 requests' load
+        rho = min(lam * (cc - 1.0) / cc / g * chunks * t_pf_only, 0.95)  # per DP rank
         queue = rho * chunks * t_heavy / (2.0 * (1.0 - rho))
         # an arrival lands in an iteration picked in proportion to its length and waits for
         # the rest of it: mean residual E[τ²]/(2E[τ]) over the lifetime's iteration mix
-        # (renewal theory, Kleinrock 1975 §5.2)
-        n_heavy = others + chunks
+        # (renewal theory, Kleinrock 1975 §5.2); it cannot land in its own prompt iterations
+        n_heavy = others
         residual = (n_light * t_light**2 + n_heavy * t_heavy**2) / (
             2.0 * (n_light * t_light + n_heavy * t_heavy)
         )
-        ttft_steady = c.t_ttft_s + residual + queue + chunks * t_heavy + saturated_wait
+        ttft_steady = (c.t_ttft_s + residual + queue + chunks * t_heavy + tail * t_light
+                       + saturated_wait)
         # synchronised first wave
         wave_tokens = cc * isl
         n_wave = max(1.0, math.ceil(wave_tokens / budget))
