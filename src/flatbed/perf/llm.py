@@ -695,8 +695,10 @@ class LLMDeployment:
         # an iteration carries the prompts (chunks) that arrived during the one before it —
         # Poisson-many with mean lam_it = cc·chunks / (iterations per lifetime), conditioned on
         # at least one: lam_it / (1 − e^(−lam_it)), at most one per rank
+        # (mixed batches; an unmixed engine prefills every prompt that arrived during the
+        # previous prompt iteration, which fills its ranks)
         lam_it = cc * chunks / (n_dec + chunks)
-        g_arr = lam_it / -math.expm1(-lam_it) if lam_it > 1e-9 else 1.0
+        g_arr = lam_it / -math.expm1(-lam_it) if lam_it > 1e-9 and c.mixed_batches else cc
         g = float(max(1.0, min(self.dp_attention, cc, g_arr)))
         p_heavy = isl / chunks
         pairs = p_heavy * (isl / 2.0)  # mean chunk: its own tokens plus earlier chunks
