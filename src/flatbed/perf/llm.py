@@ -744,7 +744,8 @@ class LLMDeployment:
         saturated_wait = 0.0
         life = chunks * t_heavy + n_dec * tpot
         lam = cc / life
-        # arrival theorem (closed loop): an arriving request sees the other cc − 1 requests' load
+        # arrival theorem (closed loop; Lavenberg & Reiser 1980, Sevcik & Mitrani 1981): an
+        # arriving request sees the other cc − 1 requests' load
         rho = min(lam * (cc - 1.0) / cc / g * chunks * t_pf_only, 0.95)  # per DP rank
         queue = rho * chunks * t_heavy / (2.0 * (1.0 - rho))
         # an arrival lands in an iteration picked in proportion to its length and waits for
