@@ -55,6 +55,9 @@ def test_simulated_benchmark_reproduces_validate_predictions() -> None:
     assert np.mean(e[:, 1] <= 0.05) >= 0.85
     assert np.mean(e[:, 2] <= 0.05) >= 0.85
     assert np.mean(e[:, 0] <= 0.10) >= 0.80
+    # within 5% (every 40th row, 2026-11-26: TTFT 84%, TPOT 92%, throughput 98%)
+    assert np.mean(e[:, 0] <= 0.05) >= 0.80
+    assert np.mean(e[:, 2] <= 0.05) >= 0.90
 
 
 def test_benchmark_phases_bracket_the_mix() -> None:
