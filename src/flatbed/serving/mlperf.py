@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import importlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -130,6 +131,18 @@ BISECTION_STEPS = 8
 """Geometric halvings of a factor-2 rate bracket (2^(1/256) ≈ 0.3% resolution)."""
 TOKEN_SIGMA = 0.6
 """Lognormal shape of dataset token lengths [est]."""
+
+
+def _bisect_rate(ok: Callable[[float], bool], lo: float, hi: float) -> float:
+    """Highest rate in [lo, hi] that passes ``ok`` (``ok(lo)`` holds, ``ok(hi)`` does not),
+    bisected geometrically for ``BISECTION_STEPS`` steps."""
+    for _ in range(BISECTION_STEPS):
+        mid = math.sqrt(lo * hi)
+        if ok(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 def _base_benchmark(name: str) -> str:
@@ -356,13 +369,7 @@ def max_llm_rate_per_s(iteration_time_s: Any, kv_capacity_tokens: int,
             hi, lo = lo, lo / 2.0
             if lo < guess_per_s * 1e-4:
                 return None
-    for _ in range(BISECTION_STEPS):
-        mid = math.sqrt(lo * hi)
-        if ok(mid):
-            lo = mid
-        else:
-            hi = mid
-    return lo
+    return _bisect_rate(ok, lo, hi)
 
 
 def _predict_other(bench: str, accuracy: str, accel: Accelerator, round_: str,
@@ -425,10 +432,4 @@ def max_vision_rate_per_s(batch_time_s: Any, max_batches: list[int], bound_s: fl
         hi, lo = lo, lo / 2.0
         if lo < top * 1e-4:
             return None
-    for _ in range(BISECTION_STEPS):
-        mid = math.sqrt(lo * hi)
-        if ok(mid):
-            lo = mid
-        else:
-            hi = mid
-    return lo
+    return _bisect_rate(ok, lo, hi)
