@@ -166,11 +166,23 @@ class Site(Model):
     climate: str = Field(description="Reference climate id (`flatbed catalog list climates`).")
     weather_file: str | None = Field(default=None, description="EPW file (overrides climate).")
     grid_kw: float = Field(default=0, ge=0, description="Grid connection ceiling [kW]; 0 = none.")
-    grid_usd_per_kwh: float = Field(default=0.093, ge=0)
+    grid_usd_per_kwh: float = Field(
+        default=0.093, ge=0,
+        description="Grid energy price [USD/kWh]; default: US industrial average, EIA Electric "
+        "Power Monthly, Jan 2026 ($0.0929).",
+    )
     generators_allowed: bool = True
     fuel: Literal["diesel", "natural_gas"] = "diesel"
-    diesel_usd_per_l: float = Field(default=0.97, ge=0)
-    gas_usd_per_m3: float = Field(default=0.35, ge=0)
+    diesel_usd_per_l: float = Field(
+        default=0.97, ge=0,
+        description="Delivered diesel [USD/L]; default: EIA 2025 US on-highway average "
+        "$3.66/gal ÷ 3.785 L/gal.",
+    )
+    gas_usd_per_m3: float = Field(
+        default=0.134, ge=0,
+        description="Natural gas [USD/m³]; default: Henry Hub H1 2025 $3.66/MMBtu (EIA) × "
+        "1.037 MMBtu/Mcf ÷ 28.32 m³/Mcf — commodity only, add delivery for your site.",
+    )
     pads: int = Field(default=2, ge=1, description="Module pads available.")
     road: str = Field(default="US", description="Road-limit id for the last leg.")
     cloud_rtt_ms: float | None = Field(
@@ -179,7 +191,11 @@ class Site(Model):
     cloud_distance_km: float | None = Field(
         default=None, gt=0, description="Fibre distance to the cloud region [km]."
     )
-    lan_rtt_ms: float = Field(default=0.5, ge=0, description="On-site client↔module RTT [ms].")
+    lan_rtt_ms: float = Field(
+        default=0.5, ge=0,
+        description="On-site client↔module RTT [ms]; default a labelled estimate (a few "
+        "switch hops at ≤ 0.1 ms each, research notes §7, plus host stacks).",
+    )
 
     @field_validator("country")
     @classmethod
@@ -192,13 +208,30 @@ class Prices(Model):
 
     accelerator_usd: dict[str, float] = Field(default_factory=dict)
     server_usd: dict[str, float] = Field(default_factory=dict)
-    discount_rate: float = Field(default=0.08, ge=0, le=1, description="Cost of capital [1/yr].")
-    maintenance_fraction_per_year: float = Field(default=0.05, ge=0, le=1)
-    staff_usd_per_year: float = Field(default=60_000, ge=0, description="Remote hands per site.")
-    connectivity_usd_per_year: float = Field(default=24_000, ge=0)
-    site_lease_usd_per_year: float = Field(default=12_000, ge=0)
-    insurance_fraction_per_year: float = Field(default=0.01, ge=0, le=1)
-    carbon_kg_per_kwh_grid: float = Field(default=0.37, ge=0)
+    # The defaults below are labelled planning estimates (USD 2025), not quotes: set your own.
+    discount_rate: float = Field(
+        default=0.08, ge=0, le=1, description="Cost of capital [1/yr] (estimate)."
+    )
+    maintenance_fraction_per_year: float = Field(
+        default=0.05, ge=0, le=1, description="Hardware maintenance, share of capex per year "
+        "(estimate)."
+    )
+    staff_usd_per_year: float = Field(
+        default=60_000, ge=0, description="Remote hands per site [USD/yr] (estimate)."
+    )
+    connectivity_usd_per_year: float = Field(
+        default=24_000, ge=0, description="WAN link per site [USD/yr] (estimate)."
+    )
+    site_lease_usd_per_year: float = Field(
+        default=12_000, ge=0, description="Pad lease per site [USD/yr] (estimate)."
+    )
+    insurance_fraction_per_year: float = Field(
+        default=0.01, ge=0, le=1, description="Insurance, share of capex per year (estimate)."
+    )
+    carbon_kg_per_kwh_grid: float = Field(
+        default=0.37, ge=0, description="Grid carbon intensity [kg CO2/kWh]; default: US "
+        "average, EIA (2023: 0.81 lb/kWh)."
+    )
 
 
 class Constraints(Model):
