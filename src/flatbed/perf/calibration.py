@@ -51,6 +51,12 @@ def _coef(base: EngineCoefficients, x: np.ndarray) -> EngineCoefficients:
     return replace(base, **vals)
 
 
+def neutral_start(engine: str) -> EngineCoefficients:
+    """The engine's coefficients with every fitted one at the geometric middle of its bounds:
+    a starting point that carries nothing from the shipped fit (for hold-out experiments)."""
+    return _coef(DEFAULT_COEFFICIENTS[engine], 0.5 * (_LO + _HI))
+
+
 def _prepared(rows: Iterable[dict[str, str]], catalog: Catalog, engine: str) -> list[tuple[
     object, int, float, float, float, float
 ]]:
