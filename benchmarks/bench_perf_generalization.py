@@ -76,7 +76,9 @@ _COEFS: dict[str, dict[str, EngineCoefficients]] = {}
 
 def errors(rows: Sequence[Row], coefs: dict[str, EngineCoefficients] | None,
            by_fold: bool = False) -> str:
-    """``TTFT median / TPOT median APE % (n)`` over the predictable rows."""
+    """``TTFT median / TPOT median APE % (n)`` over the predictable rows, and the P10 / P50 /
+    P90 of delivered ÷ predicted output throughput (the closed loop's ``C / (TTFT + (osl − 1)
+    TPOT)``; measured over predicted request lifetime inverted)."""
     cat = builtin_catalog()
     e = []
     for r in rows:
@@ -85,12 +87,17 @@ def errors(rows: Sequence[Row], coefs: dict[str, EngineCoefficients] | None,
         except LookupError:
             continue
         if p.measured_ttft_ms and p.measured_tpot_ms:
+            n_dec = max(float(r["osl"]) - 1.0, 1.0)
+            life = p.ttft_ms + n_dec * p.tpot_ms
+            life_meas = p.measured_ttft_ms + n_dec * p.measured_tpot_ms
             e.append((abs(p.ttft_ms / p.measured_ttft_ms - 1),
-                      abs(p.tpot_ms / p.measured_tpot_ms - 1)))
+                      abs(p.tpot_ms / p.measured_tpot_ms - 1), life / life_meas))
     if not e:
         return "no rows"
     a = np.array(e) * 100.0
-    return f"TTFT {np.median(a[:, 0]):5.1f} %  TPOT {np.median(a[:, 1]):5.1f} %  ({len(a)} rows)"
+    q = np.percentile(a[:, 2] / 100.0, [10, 50, 90])
+    return (f"TTFT {np.median(a[:, 0]):5.1f} %  TPOT {np.median(a[:, 1]):5.1f} %  ({len(a)} rows; "
+            f"throughput delivered/predicted P10 {q[0]:.2f} P50 {q[1]:.2f} P90 {q[2]:.2f})")
 
 
 def main() -> None:

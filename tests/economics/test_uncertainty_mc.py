@@ -61,3 +61,53 @@ def test_monte_carlo_brackets_deterministic_and_matches_brute_force() -> None:
                       cloud_price=fixed_price)
     assert res.p_edge_cheaper["same"] == pytest.approx(float(np.mean(res.edge_tco_usd < det)))
     assert 0.2 < res.p_edge_cheaper["same"] < 0.8
+
+
+def test_throughput_range_weights_the_workload_mix() -> None:
+    from flatbed.economics.uncertainty import (
+        LLM_THROUGHPUT_P10_P90,
+        VISION_THROUGHPUT_P10_P90,
+        throughput_range,
+    )
+
+    llm, vis = throughput_range(1.0, 0.0), throughput_range(0.0, 1.0)
+    assert (llm.low, llm.high) == pytest.approx(LLM_THROUGHPUT_P10_P90)
+    assert (vis.low, vis.high) == pytest.approx(VISION_THROUGHPUT_P10_P90)
+    half = throughput_range(0.5, 0.5)
+    assert half.low == pytest.approx((llm.low + vis.low) / 2)
+    assert half.high == pytest.approx((llm.high + vis.high) / 2)
+    none = throughput_range(0.0, 0.0)
+    assert none.low == none.high == 1.0
+
+
+def test_throughput_error_moves_edge_and_rentals_not_apis() -> None:
+    from flatbed.economics.uncertainty import scale_edge, throughput_range
+
+    rng = throughput_range(1.0, 0.0)
+    bars = {b["input"]: b for b in tornado(BASE, [rng])}
+    bar = bars[rng.name]
+    det = float(tco_usd(BASE))
+    # less throughput than predicted needs more hardware: dearer; more needs less
+    assert float(bar["low_usd"]) > det > float(bar["high_usd"])
+    # one-time and site-fixed costs stay whole, so the edge TCO scales less than the hardware
+    need = 1.0 / rng.low
+    assert float(bar["low_usd"]) < need * det
+    assert float(bar["low_usd"]) == pytest.approx(float(tco_usd(scale_edge(BASE, need))))
+
+    fixed_price = InputRange("cloud price", ("cloud_price_scale",), 1.0, 1.0)
+    z, v = np.zeros(5), np.full(5, det / 4.0)
+    rental = CloudOption("rental", "gpu_rental", z, v, True, "ok")
+    api = CloudOption("api", "api", z, v, True, "ok")
+    res = monte_carlo(BASE, [rental, api], samples=4_000, seed=3, ranges=[rng],
+                      cloud_price=fixed_price)
+    assert res.tco_p10_usd < det < res.tco_p90_usd
+    # brute force on the same draws: the API costs the same in every sample, so the edge wins
+    # where its own sample is below that; the rental's hours scale with the same draw
+    api_tco = float(cloud_tco_usd(api, 0.08))
+    assert res.p_edge_cheaper["api"] == pytest.approx(float(np.mean(res.edge_tco_usd < api_tco)))
+    # the rental costs api_tco / throughput in each sample; recover each sample's need from the
+    # edge TCO, which is affine in it: tco(need) = a + b * need
+    a_b = np.polyfit([1.0, 2.0], [float(tco_usd(scale_edge(BASE, s))) for s in (1.0, 2.0)], 1)
+    need_s = (res.edge_tco_usd - a_b[1]) / a_b[0]
+    assert res.p_edge_cheaper["rental"] == pytest.approx(
+        float(np.mean(res.edge_tco_usd < api_tco * need_s)))

@@ -43,7 +43,13 @@ from flatbed.economics.tco import (
     tco_by_year_usd,
     tco_usd,
 )
-from flatbed.economics.uncertainty import monte_carlo, scale_edge, tornado
+from flatbed.economics.uncertainty import (
+    default_ranges,
+    monte_carlo,
+    scale_edge,
+    throughput_range,
+    tornado,
+)
 from flatbed.scenario import LLMWorkload, Prices, VisionWorkload
 
 __all__ = ["EconomicsResult", "as_plan_fields", "demand_from_workload", "evaluate_economics"]
@@ -225,7 +231,17 @@ def evaluate_economics(
     if hyb is not None:
         opts.append(hyb)
 
-    mc = monte_carlo(x, opts, mc_samples, seed) if mc_samples > 0 else None
+    # levelized cost and the performance model's error are both split by edge GPU share
+    gpus = sum(w.edge_gpus for w in workloads)
+
+    def share(kind: str) -> float:
+        sel = [w for w in workloads if w.kind == kind]
+        if gpus > 0:
+            return sum(w.edge_gpus for w in sel) / gpus
+        return len(sel) / len(workloads) if workloads else 0.0
+
+    ranges = [*default_ranges(x), throughput_range(share("llm"), share("vision"))]
+    mc = monte_carlo(x, opts, mc_samples, seed, ranges=ranges) if mc_samples > 0 else None
     e0 = float(tco_usd(x.with_(load_scale=0.0)))
     e1 = float(tco_usd(x.with_(load_scale=1.0)))
     alts: list[dict[str, object]] = []
@@ -248,14 +264,6 @@ def evaluate_economics(
         alts.append(_alt_dict(o, c_tco, be_m, pe, be_u))
 
     # levelized cost per unit of work, TCO allocated by edge GPU share
-    gpus = sum(w.edge_gpus for w in workloads)
-
-    def share(kind: str) -> float:
-        sel = [w for w in workloads if w.kind == kind]
-        if gpus > 0:
-            return sum(w.edge_gpus for w in sel) / gpus
-        return len(sel) / len(workloads) if workloads else 0.0
-
     out_tokens = sum(w.output_tokens_per_year for w in workloads if w.kind == "llm")
     frames = sum(w.frames_per_year for w in workloads if w.kind == "vision")
     per_mtok = (float(levelized_usd_per_unit(tco * share("llm"), out_tokens / 1e6, r,
@@ -293,7 +301,7 @@ def evaluate_economics(
         tco_p90_usd=mc.tco_p90_usd if mc else None,
         usd_per_million_tokens=per_mtok,
         usd_per_thousand_frames=per_kfr,
-        tornado=tornado(x),
+        tornado=tornado(x, ranges),
         alternatives=alts,
         breakeven_utilization=be_utils,
         bom=[b.as_dict() for b in cap.bom],

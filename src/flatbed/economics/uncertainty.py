@@ -31,7 +31,14 @@ insurance share                 0.5 – 2 %/yr    of equipment capex [est]
 facility life                   10 – 20 yr      UPS/chiller service lives (opex.py) [est]
 cloud price                     x0.70 – x1.10   AWS cut P5 on-demand up to 45 % in June 2025
                                                 (catalog R74); prices trend down [est]
+throughput vs performance       by workload     delivered ÷ predicted throughput, P10–P90 of
+model                           mix (below)     rows the model was not fitted on
 ==============================  ==============  ================================================
+
+The last input is the performance model's own error (:func:`throughput_range`): the hardware a
+workload needs scales with ``1 / (delivered ÷ predicted throughput)``, so it scales the edge
+equipment, energy and support (:func:`scale_edge`) and the GPU hours of cloud GPU rentals, which
+are sized with the same model; per-token API prices are unaffected.
 
 Monte Carlo distributions are triangular (low, mode = base, high), independent, sampled with
 ``numpy.random.default_rng(seed)`` so a seed reproduces the result exactly.
@@ -46,7 +53,7 @@ from typing import Literal
 import numpy as np
 
 from flatbed.economics.cloud import CloudOption, cloud_tco_usd
-from flatbed.economics.finance import FloatArray
+from flatbed.economics.finance import FloatArray, Num
 from flatbed.economics.tco import TcoInputs, tco_usd
 
 __all__ = [
@@ -55,10 +62,35 @@ __all__ = [
     "default_ranges",
     "monte_carlo",
     "scale_edge",
+    "throughput_range",
     "tornado",
 ]
 
 CLOUD_PRICE = "cloud_price_scale"
+THROUGHPUT = "throughput_vs_model"
+"""Pseudo-field of the input "throughput vs performance model" (delivered ÷ predicted)."""
+
+LLM_THROUGHPUT_P10_P90 = (0.77, 1.55)
+"""Delivered ÷ predicted output throughput of LLM serving, P10 and P90 over the Hopper rows of the
+serving sample when each model family is held out of the coefficient fit in turn
+(``benchmarks/bench_perf_generalization.py``, ``benchmarks/RESULTS.md``, 2026-11-26)."""
+VISION_THROUGHPUT_P10_P90 = (0.79, 1.50)
+"""Measured ÷ predicted MLPerf Offline throughput of the non-LLM benchmarks, P10 and P90 over
+398 rows (``flatbed validate mlperf_results.csv``, 2026-11-26; in-sample for the Hopper task
+coefficients, so if anything narrow)."""
+
+
+def throughput_range(llm_share: float, vision_share: float) -> InputRange:
+    """The performance model's error as an uncertain input, for a site whose edge GPUs go
+    ``llm_share`` to LLM and ``vision_share`` to vision workloads (shares of the GPUs, summing to
+    1 or less; the rest is taken as certain). The low and high ends are share-weighted P10 and
+    P90 of :data:`LLM_THROUGHPUT_P10_P90` and :data:`VISION_THROUGHPUT_P10_P90`."""
+    lo = 1.0 - llm_share * (1.0 - LLM_THROUGHPUT_P10_P90[0]) \
+        - vision_share * (1.0 - VISION_THROUGHPUT_P10_P90[0])
+    hi = 1.0 + llm_share * (LLM_THROUGHPUT_P10_P90[1] - 1.0) \
+        + vision_share * (VISION_THROUGHPUT_P10_P90[1] - 1.0)
+    return InputRange("throughput vs performance model", (THROUGHPUT,), lo, hi, "scale",
+                      "held-out serving-sample and MLPerf rows (benchmarks/RESULTS.md)")
 
 
 @dataclass(frozen=True)
@@ -110,14 +142,14 @@ def _apply(base: TcoInputs, values: Mapping[InputRange, FloatArray]) -> TcoInput
     changes: dict[str, object] = {}
     for rng, v in values.items():
         for f in rng.fields:
-            if f == CLOUD_PRICE:
+            if f in (CLOUD_PRICE, THROUGHPUT):
                 continue
             b = np.asarray(getattr(base, f), dtype=np.float64)
             changes[f] = b * v if rng.mode == "scale" else v
     return base.with_(**changes)
 
 
-def scale_edge(x: TcoInputs, share: float) -> TcoInputs:
+def scale_edge(x: TcoInputs, share: Num) -> TcoInputs:
     """The edge unit cut to ``share`` of its GPUs: equipment, energy and fuel scale; one-time
     items and site-fixed costs (staff, connectivity, lease) stay whole (labelled approximation
     for the hybrid option)."""
@@ -139,10 +171,19 @@ def tornado(
     Returns ``[{input, low_usd, high_usd, low_value, high_value}]`` sorted by swing, where
     ``low_usd``/``high_usd`` are the TCO at the input's low/high value (not deltas).
     """
-    rs = [r for r in (ranges if ranges is not None else default_ranges(base))
-          if CLOUD_PRICE not in r.fields]
+    given = list(ranges if ranges is not None else default_ranges(base))
+    rs = [r for r in given if CLOUD_PRICE not in r.fields and THROUGHPUT not in r.fields]
+    extra: list[dict[str, float | str]] = []
+    for r in given:
+        if THROUGHPUT in r.fields:
+            # less throughput than predicted needs more hardware: 1/low at the low end
+            extra.append({"input": r.name,
+                          "low_usd": float(tco_usd(scale_edge(base, 1.0 / r.low))),
+                          "high_usd": float(tco_usd(scale_edge(base, 1.0 / r.high))),
+                          "low_value": r.low, "high_value": r.high})
     if not rs:
-        return []
+        extra.sort(key=lambda b: -abs(float(b["high_usd"]) - float(b["low_usd"])))
+        return extra[:top]
     n = len(rs)
     # one vectorized call: case 2k = range k at low, 2k+1 = at high, all others at base
     changes: dict[str, object] = {}
@@ -164,6 +205,7 @@ def tornado(
         bars.append({"input": r.name, "low_usd": float(vals[2 * j]),
                      "high_usd": float(vals[2 * j + 1]), "low_value": float(lo_v),
                      "high_value": float(hi_v)})
+    bars += extra
     bars.sort(key=lambda b: -abs(float(b["high_usd"]) - float(b["low_usd"])))
     return bars[:top]
 
@@ -203,8 +245,10 @@ def monte_carlo(
 
     Scale inputs are triangular(low, 1, high) multipliers; absolute inputs triangular(low,
     base, high). Cloud prices get one shared multiplier (default 0.7–1.1, mode 1). The load and
-    the discount rate are shared between the edge and the cloud options. Hybrid options add the
-    TCO of the scaled-down edge unit on the same samples. Reproducible: same seed, same result.
+    the discount rate are shared between the edge and the cloud options, and so is the
+    performance model's error (an input of ``THROUGHPUT``, when given) between the edge and the
+    cloud GPU rentals. Hybrid options add the TCO of the scaled-down edge unit on the same
+    samples. Reproducible: same seed, same result.
     """
     if samples < 1:
         raise ValueError("samples must be >= 1")
@@ -218,13 +262,20 @@ def monte_carlo(
         draws[r] = _triangular(rng, r.low, np.asarray(mode), r.high, samples)
     price = _triangular(rng, cp.low, np.asarray(1.0), cp.high, samples)
     x = _apply(base, draws)
+    need: FloatArray | float = 1.0  # hardware needed relative to the plan
+    for r, v in draws.items():
+        if THROUGHPUT in r.fields:
+            need = 1.0 / v
+            x = scale_edge(x, need)
     edge = np.broadcast_to(np.asarray(tco_usd(x), dtype=np.float64), (samples,))
     p10, p50, p90 = (float(v) for v in np.percentile(edge, [10, 50, 90]))
     rate = np.broadcast_to(np.asarray(x.discount_rate, dtype=np.float64), (samples,))
     load = np.broadcast_to(np.asarray(x.load_scale, dtype=np.float64), (samples,))
     p_cheaper: dict[str, float] = {}
     for opt in cloud_options:
-        cloud = np.asarray(cloud_tco_usd(opt, rate, load, price), dtype=np.float64)
+        # GPU rentals are sized with the same performance model: its error moves their hours
+        scale = price * need if opt.kind == "gpu_rental" else price
+        cloud = np.asarray(cloud_tco_usd(opt, rate, load, scale), dtype=np.float64)
         if opt.edge_share > 0:
             cloud = cloud + np.asarray(tco_usd(scale_edge(x, opt.edge_share)))
         p_cheaper[opt.name] = float(np.mean(edge < cloud))
