@@ -82,7 +82,8 @@ def print_plan_summary(result: Any) -> None:
         rows = [
             ("verdict", "[green]feasible[/]" if s.feasible else "[red]infeasible[/]"),
             ("buy", ", ".join(f"{n}× {a}" for a, n in s.accelerators.items()) + " in "
-             + ", ".join(f"{n}× {k}" for k, n in s.servers.items())),
+             + ", ".join(f"{n}× {k}" for k, n in s.servers.items())
+             + (f", GPUs capped at {s.gpu_power_cap:.0%} of TDP" if s.gpu_power_cap < 1 else "")),
             ("modules", f"{mods}; {s.racks} rack(s); {s.trucks} truckload(s)"),
             ("power", f"IT {s.it_kw:,.0f} kW, facility peak {s.facility_kw_peak:,.0f} kW, "
              f"PUE {s.pue_annual:.2f}; {s.power_source}"

@@ -245,6 +245,11 @@ class Constraints(Model):
     objective: Literal["tco", "capex", "energy", "time_to_live"] = Field(
         default="tco", description="What the single-site search minimizes."
     )
+    power_caps: list[Annotated[float, Field(gt=0, le=1)]] = Field(
+        default_factory=lambda: [1.0, 0.8, 0.6], min_length=1,
+        description="GPU power limits the single-site search tries, as fractions of TDP "
+        "(one per site, set on every GPU); [1.0] plans uncapped only.",
+    )
 
 
 class Scenario(Model):

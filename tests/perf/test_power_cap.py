@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -72,3 +74,38 @@ def test_memory_bound_loses_less_than_compute_bound() -> None:
     # decode keeps full speed while the cap is above what it draws
     d_mem = IDLE_FRACTION + (1 - IDLE_FRACTION) * PHASE_ACTIVITY["memory"]
     assert throughput_fraction_at_power_cap(d_mem + 0.01, 1.0) == pytest.approx(1.0)
+
+
+def test_capped_llm_deployment_slows_prefill_more_than_decode() -> None:
+    from flatbed.perf.llm import LLMDeployment
+    from flatbed.perf.power import cap_time_factors
+
+    arch = CAT.get("models", "Llama-3.1-70B")
+    deps = {cap: LLMDeployment(arch=arch, accel=H100, precision="fp8", kv_precision="fp8",
+                               tp=4, power_cap_fraction=cap) for cap in (1.0, 0.8, 0.6, 0.4)}
+    pre = {c: d.prefill_time_s(4096) for c, d in deps.items()}
+    dec = {c: d.decode_step_time_s(32, 2048) for c, d in deps.items()}
+    caps = sorted(deps, reverse=True)
+    # a lower cap is never faster, in either phase
+    assert all(pre[a] <= pre[b] and dec[a] <= dec[b] for a, b in itertools.pairwise(caps))
+    # compute-bound prefill loses more than memory-bound decode (Splitwise, ISCA 2024, Fig. 7)
+    assert pre[0.6] / pre[1.0] > dec[0.6] / dec[1.0] > 1.0
+    # and neither stretches more than pure compute would at that cap
+    assert pre[0.6] / pre[1.0] <= cap_time_factors(0.6)[0] + 1e-9
+    with pytest.raises(ValueError):
+        LLMDeployment(arch=arch, accel=H100, power_cap_fraction=0.0)
+
+
+def test_cap_time_factors_bracket_the_throughput_curve() -> None:
+    from flatbed.perf.power import cap_time_factors
+
+    caps = np.linspace(0.3, 1.0, 8)
+    a, b = cap_time_factors(caps)
+    assert np.all(np.asarray(a) >= np.asarray(b)) and np.all(np.asarray(b) >= 1.0)
+    assert cap_time_factors(1.0) == (1.0, 1.0)
+    # purely compute-bound work runs at the capped clock (the cube law's f)
+    assert np.allclose(np.asarray(throughput_fraction_at_power_cap(caps, 0.0)),
+                       np.asarray(clock_fraction_at_power(caps, 1.0)))
+    # more memory-bound work keeps more of its throughput under the same cap
+    lo, hi = (np.asarray(throughput_fraction_at_power_cap(caps, m)) for m in (0.2, 0.9))
+    assert np.all(hi >= lo - 1e-12)

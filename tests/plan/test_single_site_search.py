@@ -54,7 +54,8 @@ SCENARIO = textwrap.dedent("""\
 
 
 def brute_force(ctx):  # type: ignore[no-untyped-def]
-    """Every accelerator × every TP that divides the server × every cooling × every module."""
+    """Every accelerator × every TP that divides the server × every cooling × every module ×
+    every GPU power cap."""
     cat = ctx.catalog
     per_workload = []
     for w in ctx.workloads:
@@ -64,12 +65,12 @@ def brute_force(ctx):  # type: ignore[no-untyped-def]
             opts += [WorkloadOption(w.id, cat.get("accelerators", a).id, tp) for tp in tps]
         per_workload.append(opts)
     best = None
+    cons = ctx.scenario.constraints
     for ws in itertools.product(*per_workload):
-        for c in ctx.scenario.constraints.cooling:
-            for m in ctx.scenario.constraints.modules:
-                r = evaluate_option(ctx, SiteOption(tuple(ws), c, m))
-                if r.feasible and (best is None or r.tco_usd < best.tco_usd):
-                    best = r
+        for c, m, cap in itertools.product(cons.cooling, cons.modules, cons.power_caps):
+            r = evaluate_option(ctx, SiteOption(tuple(ws), c, m, cap))
+            if r.feasible and (best is None or r.tco_usd < best.tco_usd):
+                best = r
     return best
 
 
@@ -86,6 +87,7 @@ def test_search_equals_exhaustive_enumeration(climate: str, grid_kw: int) -> Non
     assert found.best.feasible
     assert math.isclose(found.best.tco_usd, ref.tco_usd, rel_tol=1e-9)
     assert found.best.option.cooling == ref.option.cooling
+    assert found.best.option.power_cap == ref.option.power_cap
 
 
 def test_rejected_options_name_their_constraint() -> None:
@@ -95,7 +97,7 @@ def test_rejected_options_name_their_constraint() -> None:
     assert found.rejected
     assert {r.constraint for r in found.rejected} <= {
         "cost", "cooling", "power", "slo", "memory", "layout", "transport", "site", "catalog",
-        "parallelism", "precision"}
+        "parallelism", "precision", "power_cap"}
     # every evaluated option other than the winner is accounted for
     labels = {r.option for r in found.rejected}
     assert all(r.option.label in labels for r in found.evaluated if r is not found.best)

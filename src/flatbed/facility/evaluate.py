@@ -309,8 +309,8 @@ def evaluate_facility(
         verdicts.append(Verdict("power", "the site has no grid connection and generators are "
                                 "not allowed"))
     if chosen == "grid" and has_grid and peak > grid_kw:
-        verdicts.append(Verdict("power", f"peak facility load {peak:,.0f} kW exceeds the "
-                                f"{grid_kw:,.0f} kW grid connection"))
+        verdicts.append(Verdict("power", f"peak facility load {_kw(peak)} kW exceeds the "
+                                f"{_kw(grid_kw)} kW grid connection"))
     if chosen == "generator" and not generators_allowed:
         verdicts.append(Verdict("power", "generators are not allowed at this site"))
 
@@ -413,3 +413,9 @@ def evaluate_facility(
         cooling_id=cooling.id, module_id=module.id, layout=layout, transport=transport,
         timeline=tl, cooling=cm, year=year,
     )
+
+
+def _kw(x: float) -> str:
+    """Power for a message: whole kW, or three significant digits below 100 kW (so 1.33 and
+    1.25 kW do not both print as "1")."""
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"

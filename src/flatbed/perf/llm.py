@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from flatbed.catalog.records import Accelerator, ModelArch
+from flatbed.perf.power import cap_time_factors
 
 BYTES_PER_VALUE: dict[str, float] = {
     "fp32": 4.0,
@@ -425,12 +426,17 @@ class LLMDeployment:
     dp_attention: int = 1
     engine: str = "vllm"
     coefficients: EngineCoefficients | None = None
+    power_cap_fraction: float = 1.0
+    """GPU power limit as a fraction of TDP [-]: compute-bound kernel time stretches and
+    memory-bound time barely does (:func:`flatbed.perf.power.cap_time_factors`)."""
     _shapes: ArchShapes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("tp", "pp", "ep", "dp_attention"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be ≥ 1")
+        if not 0.0 < self.power_cap_fraction <= 1.0:
+            raise ValueError("power_cap_fraction must be in (0, 1]")
         bytes_per_value(self.precision)
         bytes_per_value(self.kv_precision)
         if self.engine not in ENGINES and self.coefficients is None:
@@ -452,6 +458,11 @@ class LLMDeployment:
     def moe_tp(self) -> float:
         """Tensor-parallel split of each expert (``tp·dp_attention/ep``, at least 1)."""
         return max(1.0, self.tp * self.dp_attention / self.ep)
+
+    @cached_property
+    def _cap_factors(self) -> tuple[float, float]:
+        a, b = cap_time_factors(self.power_cap_fraction)
+        return float(a), float(b)
 
     @cached_property
     def _kv_bytes_per_token_gpu(self) -> float:
@@ -593,6 +604,10 @@ class LLMDeployment:
             bw * c.eta_mem * c.eta_moe_mem
         )
         t_kv = kv_bytes / (bw * c.eta_kv)
+        if self.power_cap_fraction < 1.0:
+            f_comp, f_mem = self._cap_factors
+            t_gemm, t_attn = t_gemm * f_comp, t_attn * f_comp
+            t_weights, t_kv = t_weights * f_mem, t_kv * f_mem
         n = ROOFLINE_SHARPNESS
         # GEMMs and attention are separate kernels run one after the other: each overlaps
         # its own compute with its own memory traffic (roofline per kernel class), but a

@@ -105,17 +105,42 @@ def clock_fraction_at_power(
     return float(out) if np.ndim(out) == 0 else out
 
 
+def cap_time_factors(
+    cap_fraction: float | npt.NDArray[np.float64],
+) -> tuple[float | npt.NDArray[np.float64], float | npt.NDArray[np.float64]]:
+    """How much longer compute-bound and memory-bound work takes under a power cap [-].
+
+    Compute-bound work draws the full TDP at full clock, so its time stretches by ``1/f_c``
+    with ``f_c`` from :func:`clock_fraction_at_power`. Memory-bound work draws
+    ``PHASE_ACTIVITY['memory']`` of the dynamic range and only slows once the cap forces the
+    clock below what keeps the memory system busy; its time is taken to stretch by
+    ``1/sqrt(f_m)`` (half the sensitivity of the clock deficit) — a labelled estimate, in line
+    with Splitwise's (Patel et al., ISCA 2024, Fig. 7) observation that the token phase loses
+    little throughput under a cap.
+
+    Returns
+    -------
+    (compute_factor, memory_factor), each ≥ 1 (scalars or arrays like ``cap_fraction``).
+    """
+    s = IDLE_FRACTION
+    d_mem = s + (1 - s) * PHASE_ACTIVITY["memory"]
+    f_c = np.asarray(clock_fraction_at_power(cap_fraction, 1.0))
+    f_m = np.asarray(clock_fraction_at_power(cap_fraction, d_mem))
+    a, b = 1.0 / f_c, 1.0 / np.sqrt(f_m)
+    if np.ndim(a) == 0:
+        return float(a), float(b)
+    return a, b
+
+
 def throughput_fraction_at_power_cap(
     cap_fraction: float | npt.NDArray[np.float64],
     memory_bound_fraction: float = 0.5,
 ) -> float | npt.NDArray[np.float64]:
     """Throughput relative to uncapped when GPU power is capped at ``cap_fraction`` of TDP [-].
 
-    The work is split by time into a compute-bound share (draws full TDP, time ∝ 1/f) and a
-    memory-bound share ``memory_bound_fraction`` (draws ``PHASE_ACTIVITY['memory']`` of the
-    dynamic range; its time does not depend on the core clock, only on whether the cap forces
-    the clock below what the memory system needs, modelled as the same cube law). Capped time
-    is ``(1−m)/f_c + m/f_m`` for clocks ``f_c``, ``f_m`` from :func:`clock_fraction_at_power`.
+    The work is split by time into a compute-bound share and a memory-bound share
+    ``memory_bound_fraction``; capped time is ``(1−m)·a + m·b`` with the stretch factors
+    ``a``, ``b`` of :func:`cap_time_factors`.
 
     Parameters
     ----------
@@ -125,12 +150,6 @@ def throughput_fraction_at_power_cap(
         Share of uncapped time that is memory-bound [-], 0 (prefill) … 1 (small-batch decode).
     """
     m = float(np.clip(memory_bound_fraction, 0.0, 1.0))
-    s = IDLE_FRACTION
-    d_mem = s + (1 - s) * PHASE_ACTIVITY["memory"]
-    f_c = np.asarray(clock_fraction_at_power(cap_fraction, 1.0))
-    f_m = np.asarray(clock_fraction_at_power(cap_fraction, d_mem))
-    # memory-bound time only stretches once the clock falls below what saturates memory:
-    # treat its slowdown as the square root of the clock deficit (half-sensitivity)
-    t = (1 - m) / f_c + m / np.sqrt(f_m)
-    out = 1.0 / t
+    a, b = cap_time_factors(cap_fraction)
+    out = 1.0 / ((1 - m) * np.asarray(a) + m * np.asarray(b))
     return float(out) if np.ndim(out) == 0 else out

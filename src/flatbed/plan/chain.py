@@ -97,11 +97,18 @@ class SiteOption:
     workloads: tuple[WorkloadOption, ...]
     cooling: str
     module: str
+    power_cap: float = 1.0
+    """GPU power limit set on every GPU of the site, as a fraction of TDP [-]."""
 
     @property
     def label(self) -> str:
         ws = " + ".join(w.label for w in self.workloads)
-        return f"{ws} in {self.module} with {self.cooling}"
+        return f"{ws} in {self.module} with {self.cooling}{cap_label(self.power_cap)}"
+
+
+def cap_label(power_cap: float) -> str:
+    """`` at 80% GPU power`` for a capped option, empty when uncapped."""
+    return f" at {power_cap:.0%} GPU power" if power_cap < 1.0 else ""
 
 
 @dataclass
@@ -169,7 +176,7 @@ class SiteContext:
     weather: WeatherYear
     seed: int = 0
     base_dir: Path | None = None
-    _sizings: dict[tuple[str, str, int], WorkloadSizing] = field(default_factory=dict)
+    _sizings: dict[tuple[str, str, int, float], WorkloadSizing] = field(default_factory=dict)
     _results: dict[SiteOption, OptionResult] = field(default_factory=dict)
 
     @property
@@ -194,9 +201,11 @@ def peak_demand(w: AnyWorkload) -> float:
     return w.streams * w.fps
 
 
-def size_workload(ctx: SiteContext, w: AnyWorkload, opt: WorkloadOption) -> WorkloadSizing:
-    """Stage 1: the smallest replica count meeting the workload's p99 SLOs on ``opt``."""
-    key = (w.id, opt.accelerator, opt.tp)
+def size_workload(ctx: SiteContext, w: AnyWorkload, opt: WorkloadOption,
+                  power_cap: float = 1.0) -> WorkloadSizing:
+    """Stage 1: the smallest replica count meeting the workload's p99 SLOs on ``opt`` with
+    every GPU held at ``power_cap`` of its TDP."""
+    key = (w.id, opt.accelerator, opt.tp, power_cap)
     if key in ctx._sizings:
         return ctx._sizings[key]
     cat = ctx.catalog
@@ -210,6 +219,10 @@ def size_workload(ctx: SiteContext, w: AnyWorkload, opt: WorkloadOption) -> Work
     elif server.accelerator_count % opt.tp:
         base.problem = ("parallelism", f"TP{opt.tp} does not divide the "
                         f"{server.accelerator_count} GPUs of {server.id}")
+    elif power_cap < 1.0 and power_cap * accel.tdp_w < (accel.min_power_cap_w or 0.0):
+        base.problem = ("power_cap", f"{accel.id} cannot be capped below "
+                        f"{accel.min_power_cap_w:.0f} W ({power_cap:.0%} of "
+                        f"{accel.tdp_w:.0f} W asked)")
     if base.problem:
         ctx._sizings[key] = base
         return base
@@ -221,7 +234,8 @@ def size_workload(ctx: SiteContext, w: AnyWorkload, opt: WorkloadOption) -> Work
         kv_prec = "fp8" if w.precision in ("fp8", "fp4", "int4") else "bf16"
         try:
             dep: Any = LLMDeployment(arch=arch, accel=accel, precision=w.precision,
-                                     kv_precision=kv_prec, tp=opt.tp, engine=w.engine)
+                                     kv_precision=kv_prec, tp=opt.tp, engine=w.engine,
+                                     power_cap_fraction=power_cap)
         except ValueError as exc:
             base.problem = ("precision", f"{w.precision} on {accel.id}: {exc}")
             ctx._sizings[key] = base
@@ -237,7 +251,8 @@ def size_workload(ctx: SiteContext, w: AnyWorkload, opt: WorkloadOption) -> Work
         base.memory_bound_fraction = decode_time_share(dep, w, res)
     else:
         vm = cat.get("vision_models", w.model, VisionModel)
-        vdep = VisionDeployment(vm, accel, w.precision, w.resolution, max_batch=VISION_MAX_BATCH)
+        vdep = VisionDeployment(vm, accel, w.precision, w.resolution, max_batch=VISION_MAX_BATCH,
+                                power_cap_fraction=power_cap)
         res = size_vision_replicas(vdep.batch_time_s, w, max_batch=VISION_MAX_BATCH,
                                    seed=ctx.seed)
     base.sizing = res
@@ -355,8 +370,8 @@ def evaluate_option(ctx: SiteContext, opt: SiteOption, mc_samples: int = 0) -> O
     cat = ctx.catalog
     scen = ctx.scenario
     site = ctx.site
-    sizings = [size_workload(ctx, w, o) for w, o in zip(ctx.workloads, opt.workloads,
-                                                         strict=True)]
+    sizings = [size_workload(ctx, w, o, opt.power_cap)
+               for w, o in zip(ctx.workloads, opt.workloads, strict=True)]
     problems = [s.problem for s in sizings if s.problem is not None]
     servers = count_servers(sizings)
     result = OptionResult(opt, sizings, servers, None, None, problems)
@@ -366,15 +381,17 @@ def evaluate_option(ctx: SiteContext, opt: SiteOption, mc_samples: int = 0) -> O
     cooling = cat.get("cooling", opt.cooling, CoolingSystem)
     module = cat.get("modules", opt.module, Module)
     road = cat.get("road_limits", site.road, RoadLimit)
-    groups = [(cat.get("servers", sid, Server), n) for sid, n in servers.items()]
-    result.problems += cooling_fit(groups, cooling, {s.accel.id: s.accel for s in sizings})
+    accels = {s.accel.id: s.accel for s in sizings}
+    groups = [(capped_server(srv, accels.get(srv.accelerator), opt.power_cap), n)
+              for srv, n in ((cat.get("servers", sid, Server), n) for sid, n in servers.items())]
+    result.problems += cooling_fit(groups, cooling, accels)
     util = hourly_site_utilization(sizings)
     fac = evaluate_facility_groups(
         groups=groups, cooling=cooling, module=module, road=road, weather=ctx.weather,
         utilization=util, site=site, scenario=scen,
         gensets=[g for g in cat.all("gensets") if isinstance(g, Genset)],
-        throughput_curve=throughput_curve(sizings),
-        min_cap_fraction=min_cap_fraction(sizings),
+        throughput_curve=throughput_curve(sizings, opt.power_cap),
+        min_cap_fraction=min_cap_fraction(sizings) / opt.power_cap,
     )
     result.facility = fac
     result.problems += [(v.constraint, v.reason) for v in fac.verdicts]
@@ -427,6 +444,16 @@ def cooling_fit(groups: Sequence[tuple[Server, int]], cooling: CoolingSystem,
     return out
 
 
+def capped_server(server: Server, accel: Accelerator | None, power_cap: float) -> Server:
+    """The server with its GPUs held at ``power_cap`` of TDP: its maximum wall power loses each
+    GPU's TDP above the cap (never below its idle power); price and everything else unchanged."""
+    if power_cap >= 1.0 or accel is None:
+        return server
+    cut_kw = server.accelerator_count * (1.0 - power_cap) * accel.tdp_w / 1e3
+    return server.model_copy(update={
+        "max_power_kw": max(server.idle_power_kw, server.max_power_kw - cut_kw)})
+
+
 def min_cap_fraction(sizings: Sequence[WorkloadSizing]) -> float:
     """Lowest settable GPU power limit over TDP, the highest among the site's accelerators
     (a cap below it cannot be set on that part)."""
@@ -444,18 +471,23 @@ def idle_share(groups: Sequence[tuple[Server, int]], util: np.ndarray) -> float:
     return idle / mean if mean > 0 else 0.0
 
 
-def throughput_curve(sizings: Sequence[WorkloadSizing]) -> Callable[[np.ndarray], np.ndarray]:
+def throughput_curve(sizings: Sequence[WorkloadSizing], power_cap: float = 1.0
+                     ) -> Callable[[np.ndarray], np.ndarray]:
     """GPU power cap → throughput fraction for the site's mix (the perf model's curve at the
     GPU-weighted memory-bound share; vision CNNs count as compute-bound, the conservative
-    case)."""
+    case). With a design cap ``power_cap`` the facility's cap fractions are of the capped
+    power, and throughput is relative to the capped throughput the workloads were sized on."""
     from flatbed.perf.power import throughput_fraction_at_power_cap
 
     gpus = np.array([s.gpus for s in sizings], dtype=float)
     mb = np.array([s.memory_bound_fraction for s in sizings])
     frac = float(np.average(mb, weights=gpus)) if gpus.sum() > 0 else 0.5
 
+    base = float(throughput_fraction_at_power_cap(power_cap, frac))
+
     def curve(cap: np.ndarray) -> np.ndarray:
-        return np.asarray(throughput_fraction_at_power_cap(cap, frac), dtype=float)
+        return np.asarray(throughput_fraction_at_power_cap(np.asarray(cap) * power_cap, frac),
+                          dtype=float) / base
 
     return curve
 
@@ -512,7 +544,8 @@ def site_plan(ctx: SiteContext, best: OptionResult, rejected: list[Rejected],
     warnings = list(fac.warnings) if fac else []
     return SitePlan(
         site=site.id, name=site.name, country=site.country, accelerators=accels,
-        gpus=sum(accels.values()), servers=dict(best.servers),
+        gpus=sum(accels.values()), gpu_power_cap=best.option.power_cap,
+        servers=dict(best.servers),
         racks=fac.racks if fac else 0, modules=fac.module_plans() if fac else [],
         it_kw=round(fac.it_kw_peak, 1) if fac else 0.0,
         facility_kw=round(fac.facility_kw_peak, 1) if fac else 0.0,

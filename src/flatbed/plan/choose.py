@@ -26,6 +26,7 @@ from flatbed.plan.chain import (
     SiteOption,
     WorkloadOption,
     WorkloadSizing,
+    cap_label,
     evaluate_option,
     servers_for,
     size_workload,
@@ -119,33 +120,21 @@ def search_site(ctx: SiteContext, objective: str | None = None, progress: bool =
     """Find the configuration that meets every constraint at the least ``objective``."""
     obj = OBJECTIVES[objective or ctx.scenario.constraints.objective]
     rejected: list[Rejected] = []
-    per_workload: list[list[WorkloadOption]] = []
-    for w in ctx.workloads:
-        sized: list[WorkloadSizing] = []
-        for a in accelerator_candidates(ctx, w.accelerators):
-            for o in workload_options(ctx, w, a):
-                sized.append(size_workload(ctx, w, o))
-        good = sorted((s for s in sized if s.problem is None), key=_gpu_capex)
-        for s in sized:
-            if s.problem is not None:
-                rejected.append(Rejected(option=s.option.label, constraint=s.problem[0],
-                                         detail=s.problem[1]))
-        for s in good[shortlist:]:
-            rejected.append(Rejected(
-                option=s.option.label, constraint="cost",
-                detail=f"{s.gpus} GPUs cost ${_gpu_capex(s):,.0f}, more than the "
-                f"{shortlist} cheapest ways to meet {w.id}'s SLOs"))
-        keep = good[:shortlist] or sorted(sized, key=lambda s: (s.problem is not None,
-                                                               _gpu_capex(s)))[:1]
-        per_workload.append([s.option for s in keep])
-
     cons = ctx.scenario.constraints
     coolings = [c.id for c in ctx.catalog.all("cooling")
                 if cons.cooling is None or c.id in _ids(ctx, "cooling", cons.cooling)]
     modules = [m.id for m in ctx.catalog.all("modules")
                if cons.modules is None or m.id in _ids(ctx, "modules", cons.modules)]
-    options = [SiteOption(tuple(ws), c, m)
-               for ws in itertools.product(*per_workload) for c in coolings for m in modules]
+    options: list[SiteOption] = []
+    # the power cap is one setting for the whole site; each level is sized and shortlisted on
+    # its own (a capped GPU does less work, so the cheapest accelerators can differ), highest
+    # first so that each level bounds the next (_shortlist)
+    bounds: dict[tuple[str, str, int], float] = {}
+    for cap in sorted(set(cons.power_caps), reverse=True):
+        per_workload = [_shortlist(ctx, w, cap, shortlist, rejected, bounds)
+                        for w in ctx.workloads]
+        options += [SiteOption(tuple(ws), c, m, cap) for ws in itertools.product(*per_workload)
+                    for c in coolings for m in modules]
     results = [evaluate_option(ctx, o) for o in _progress(options, progress, ctx.site.id)]
 
     feasible = [r for r in results if r.feasible]
@@ -166,6 +155,55 @@ def search_site(ctx: SiteContext, objective: str | None = None, progress: bool =
                 f"{obj(best):,.0f} (+{(obj(r) / obj(best) - 1):.0%})"))
     return SearchResult(best, results, rejected, pareto_front(feasible),
                         binding_constraint(best, results, obj))
+
+
+def _shortlist(ctx: SiteContext, w: LLMWorkload | VisionWorkload, cap: float, shortlist: int,
+               rejected: list[Rejected], bounds: dict[tuple[str, str, int], float]
+               ) -> list[WorkloadOption]:
+    """Size ``w`` on the candidates at GPU power ``cap``; keep the ``shortlist`` cheapest that
+    meet its SLOs (else the least bad one) and append the others to ``rejected``.
+
+    ``bounds`` holds each candidate's GPU capex at the previous, higher cap (``inf`` where it
+    could not serve the workload there). A lower cap never makes a GPU faster nor gives it more
+    memory, so that capex is a lower bound here: candidates are sized cheapest bound first,
+    failed ones are not sized again, and sizing stops once the next bound is no cheaper than the
+    shortlist's dearest (branch and bound; exact while the sizing is monotone in the cap)."""
+    cands = [o for a in accelerator_candidates(ctx, w.accelerators)
+             for o in workload_options(ctx, w, a)]  # TP fit is a memory question: cap-free
+    cands.sort(key=lambda o: bounds.get((w.id, o.accelerator, o.tp), 0.0))
+    sized: list[WorkloadSizing] = []
+    good: list[WorkloadSizing] = []
+    for i, o in enumerate(cands):
+        key = (w.id, o.accelerator, o.tp)
+        bound = bounds.get(key, 0.0)
+        if math.isinf(bound):
+            continue  # could not serve the workload at a higher cap; rejected there
+        if len(good) >= shortlist and bound >= _gpu_capex(good[shortlist - 1]):
+            for rest in cands[i:]:
+                b = bounds.get((w.id, rest.accelerator, rest.tp), 0.0)
+                if not math.isinf(b):
+                    rejected.append(Rejected(
+                        option=rest.label + cap_label(cap), constraint="cost",
+                        detail=f"GPUs cost at least ${b:,.0f} (their cost at a higher cap), "
+                        f"more than the {shortlist} cheapest ways to meet {w.id}'s SLOs"))
+            break
+        s = size_workload(ctx, w, o, cap)
+        sized.append(s)
+        bounds[key] = _gpu_capex(s) if s.problem is None else math.inf
+        if s.problem is None:
+            good = sorted([*good, s], key=_gpu_capex)
+    for s in sized:
+        if s.problem is not None:
+            rejected.append(Rejected(option=s.option.label + cap_label(cap),
+                                     constraint=s.problem[0], detail=s.problem[1]))
+    for s in good[shortlist:]:
+        rejected.append(Rejected(
+            option=s.option.label + cap_label(cap), constraint="cost",
+            detail=f"{s.gpus} GPUs cost ${_gpu_capex(s):,.0f}, more than the "
+            f"{shortlist} cheapest ways to meet {w.id}'s SLOs"))
+    keep = good[:shortlist] or sorted(sized, key=lambda s: (s.problem is not None,
+                                                           _gpu_capex(s)))[:1]
+    return [s.option for s in keep]
 
 
 def _ids(ctx: SiteContext, kind: str, names: list[str]) -> set[str]:

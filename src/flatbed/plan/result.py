@@ -123,6 +123,8 @@ class SitePlan(Out):
     country: str = ""
     accelerators: dict[str, int]
     gpus: int
+    gpu_power_cap: float = 1.0
+    """GPU power limit the plan sets on every GPU, as a fraction of TDP [-]."""
     servers: dict[str, int]
     racks: int
     modules: list[ModulePlan]

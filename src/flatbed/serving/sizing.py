@@ -103,6 +103,10 @@ class VisionDeployment:
     precision: str
     resolution: tuple[int, int]
     max_batch: int = 8
+    power_cap_fraction: float = 1.0
+    """GPU power limit as a fraction of TDP [-]; batches are taken as compute-bound under a cap
+    (they stretch by ``flatbed.perf.power.cap_time_factors``' compute factor — the conservative
+    case, as the facility's throttling curve also assumes for vision)."""
 
     @property
     def gpus(self) -> int:
@@ -111,7 +115,11 @@ class VisionDeployment:
     def batch_time_s(self, batch: int) -> float:
         vision = importlib.import_module("flatbed.perf.vision")  # perf area, imported lazily
         fn: Callable[..., float] = vision.batch_time_s
-        return float(fn(self.model, self.accel, batch, self.precision, self.resolution))
+        t = float(fn(self.model, self.accel, batch, self.precision, self.resolution))
+        if self.power_cap_fraction < 1.0:
+            power = importlib.import_module("flatbed.perf.power")
+            t *= float(power.cap_time_factors(self.power_cap_fraction)[0])
+        return t
 
 
 def default_accelerator(workload: LLMWorkload | VisionWorkload) -> str:
