@@ -4,16 +4,25 @@
 the plan JSON, the same document ``flatbed plan --json`` prints (``plan.model_dump(mode="json")``).
 Scenario text goes through :func:`flatbed.scenario.parse_scenario` in every case, so a malformed
 scenario gets status 422 with the message the CLI prints. Bodies over ``max_body_bytes`` get 413
-(checked on ``Content-Length`` and on the bytes actually streamed). Planning is CPU-bound and runs
-in the threadpool. Static assets, Plotly included, are served from package data; no CDN.
+(checked on ``Content-Length`` and on the bytes actually streamed). Planning is CPU-bound: the
+default planner runs in a pool of worker processes (one per CPU unless told), so concurrent
+plans use every core instead of taking turns on Python's GIL; a planner passed in (tests,
+benchmarks) runs in the threadpool. Static assets, Plotly included, are served from package
+data; no CDN.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import multiprocessing
+import os
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import asynccontextmanager
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -254,8 +263,37 @@ def _compare(a: Plan, b: Plan) -> list[dict[str, Any]]:
     return rows
 
 
+class PlanPool:
+    """Worker processes for the default planner, started on first use.
+
+    ``spawn`` start method: each worker imports flatbed afresh instead of forking a process that
+    runs the server's threads. A worker that dies (e.g. killed for memory) breaks the pool; the
+    request gets a 500 and the next plan starts a new pool.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def run(self, scenario: Scenario) -> Plan:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.workers,
+                                             mp_context=multiprocessing.get_context("spawn"))
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._pool, _default_planner, scenario)
+        except BrokenProcessPool:
+            self.shutdown()
+            raise RuntimeError("a planning worker process died; try again") from None
+
+    def shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+
 def create_app(db_url: str | None = None, *, max_body_bytes: int = MAX_BODY_BYTES,
-               planner: Planner | None = None) -> FastAPI:
+               planner: Planner | None = None, plan_workers: int | None = None) -> FastAPI:
     """The web app and API.
 
     Parameters
@@ -266,11 +304,28 @@ def create_app(db_url: str | None = None, *, max_body_bytes: int = MAX_BODY_BYTE
     max_body_bytes : int
         Largest request body accepted [bytes]; larger ones get 413.
     planner : callable, optional
-        ``Scenario -> Plan``; default :func:`flatbed.plan.chain.plan_scenario`, imported lazily.
+        ``Scenario -> Plan``, run in the threadpool; default :func:`flatbed.plan.chain.
+        plan_scenario` in a :class:`PlanPool` of worker processes.
+    plan_workers : int, optional
+        Worker processes of the default planner (default: the CPU count).
     """
     store = Storage(db_url)
-    plan_fn: Planner = planner or _default_planner
+    pool = None if planner is not None else PlanPool(plan_workers or os.cpu_count() or 1)
+
+    async def run_plan(scen: Scenario) -> Plan:
+        if pool is None:
+            assert planner is not None
+            return await run_in_threadpool(planner, scen)
+        return await pool.run(scen)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if pool is not None:
+            pool.shutdown()
+
     app = FastAPI(
+        lifespan=lifespan,
         docs_url=None, redoc_url=None,  # their pages load Swagger UI/ReDoc from a CDN
         title="flatbed",
         summary="Plan truck-deployable modular AI data centers against the cloud.",
@@ -351,7 +406,7 @@ def create_app(db_url: str | None = None, *, max_body_bytes: int = MAX_BODY_BYTE
         ctype = request.headers.get("content-type", "application/yaml")
         try:
             scen = await run_in_threadpool(scenario_from_body, body, ctype, origin)
-            result = await run_in_threadpool(plan_fn, scen)
+            result = await run_plan(scen)
         except InputError as exc:
             return _input_error(exc, origin)
         except Exception as exc:  # a bug in a model stage: say so without a traceback

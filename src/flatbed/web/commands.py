@@ -20,6 +20,8 @@ def register(app: typer.Typer) -> None:
                                       "postgresql://…)."),
         max_body_bytes: int = typer.Option(1_000_000, min=1_000, help="Largest scenario "
                                            "body accepted [bytes]; larger ones get 413."),
+        workers: int | None = typer.Option(None, min=1, help="Planning worker processes "
+                                           "(default: one per CPU)."),
     ) -> None:
         """Start the web app: edit and validate scenarios, run plans, view and compare reports."""
         import uvicorn
@@ -29,7 +31,7 @@ def register(app: typer.Typer) -> None:
 
         err = Console(stderr=True)
         try:
-            web = create_app(db, max_body_bytes=max_body_bytes)
+            web = create_app(db, max_body_bytes=max_body_bytes, plan_workers=workers)
         except InputError as exc:
             err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
             raise typer.Exit(2) from None
