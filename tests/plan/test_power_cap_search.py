@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import textwrap
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,45 +13,18 @@ from flatbed.plan.chain import capped_server, site_context
 from flatbed.plan.choose import search_site
 from flatbed.scenario import parse_scenario
 
-SCENARIO = textwrap.dedent("""\
-    name: capped
-    sites:
-      - id: clinic
-        country: US
-        latitude: 41.9
-        longitude: -87.6
-        climate: chicago
-        grid_kw: {grid_kw}
-    workloads:
-      - id: cams
-        kind: vision
-        model: ResNet-50
-        streams: 40
-        fps: 15
-        resolution: [224, 224]
-        deadline_p99_ms: 60
-        accelerators: [L40S]
-      - id: chat
-        kind: llm
-        model: Llama-3.1-8B
-        precision: fp8
-        peak_requests_per_s: 2
-        input_tokens: {{mean: 1000, dist: lognormal, sigma: 0.5, max: 8000}}
-        output_tokens: {{mean: 200, dist: lognormal, sigma: 0.4, max: 1024}}
-        ttft_p99_ms: 1500
-        tpot_p99_ms: 50
-        accelerators: [L40S]
-    constraints:
-      cooling: [air-containment, rdhx-active]
-      modules: [iso-20ft]
-      power_source: grid
-      power_caps: {caps}
-    """)
+sys.path.insert(0, str(Path(__file__).parent))
+from test_single_site_search import SCENARIO  # noqa: E402  (the brute-force test's site)
+
+
+def _text(grid_kw: float, caps: str) -> str:
+    return (SCENARIO.format(climate="chicago", grid_kw=grid_kw)
+            + f"  power_source: grid\n  power_caps: {caps}\n")
 
 
 def _search(grid_kw: float, caps: str):  # type: ignore[no-untyped-def]
     cat = builtin_catalog()
-    scen = parse_scenario(SCENARIO.format(grid_kw=grid_kw, caps=caps), "t.yaml", cat)
+    scen = parse_scenario(_text(grid_kw, caps), "t.yaml", cat)
     return search_site(site_context(scen, scen.sites[0], cat))
 
 
@@ -94,4 +68,4 @@ def test_capped_server_loses_the_gpu_power_above_the_cap() -> None:
 @pytest.mark.parametrize("caps", ["[0]", "[1.5]", "[]", "[1.0, -0.2]"])
 def test_bad_power_caps_are_input_errors(caps: str) -> None:
     with pytest.raises(InputError, match="power_caps"):
-        parse_scenario(SCENARIO.format(grid_kw=10, caps=caps), "t.yaml", builtin_catalog())
+        parse_scenario(_text(10, caps), "t.yaml", builtin_catalog())
