@@ -727,6 +727,7 @@ class LLMDeployment:
             t_heavy = t_pf_only
         h = cc * chunks / g  # prompt iterations per request lifetime
         others = max(h - chunks, 0.0)
+        saturated_ttft: float | None = None  # prompt-bound: iterations before the first token
         if c.mixed_batches and others <= n_dec:
             tpot = (others * t_heavy + (n_dec - others) * t_light) / n_dec
             n_light = n_dec - others
@@ -746,32 +747,26 @@ class LLMDeployment:
                 t_sat = self.iteration_time_s(
                     p_iter, 0.0, 0.0, p_iter * isl / 2.0, pf_seqs
                 ) + self.iteration_time_s(0.0, d, d * ctx, prefill_seqs=0.0)
-            life_sat = n_iter * t_sat
-            ttft_sat = c.t_ttft_s + life_sat - n_dec * t_sat
-            rps = cc / life_sat
-            if concurrency > cc:
-                ttft_sat += (concurrency / cc - 1.0) * life_sat
-            return SteadyState(
-                concurrency=concurrency, ttft_s=ttft_sat, tpot_s=t_sat,
-                output_tokens_per_s=rps * osl, requests_per_s=rps,
-                decode_iteration_s=t_light, prefill_iteration_s=t_sat,
+            tpot = t_heavy = t_sat
+            saturated_ttft = (n_iter - n_dec) * t_sat
+        if saturated_ttft is not None:
+            ttft_steady = c.t_ttft_s + saturated_ttft
+        else:
+            life = chunks * t_heavy + n_dec * tpot
+            lam = cc / life
+            # arrival theorem (closed loop; Lavenberg & Reiser 1980, Sevcik & Mitrani 1981): an
+            # arriving request sees the other cc − 1 requests' load
+            rho = min(lam * (cc - 1.0) / cc / g * chunks * t_pf_only, 0.95)  # per DP rank
+            queue = rho * chunks * t_heavy / (2.0 * (1.0 - rho))
+            # an arrival lands in an iteration picked in proportion to its length and waits
+            # for the rest of it: mean residual E[τ²]/(2E[τ]) over the lifetime's iteration
+            # mix (renewal theory, Kleinrock 1975 §5.2); it cannot land in its own prompt
+            # iterations
+            n_heavy = others
+            residual = (n_light * t_light**2 + n_heavy * t_heavy**2) / (
+                2.0 * (n_light * t_light + n_heavy * t_heavy)
             )
-        saturated_wait = 0.0
-        life = chunks * t_heavy + n_dec * tpot
-        lam = cc / life
-        # arrival theorem (closed loop; Lavenberg & Reiser 1980, Sevcik & Mitrani 1981): an
-        # arriving request sees the other cc − 1 requests' load
-        rho = min(lam * (cc - 1.0) / cc / g * chunks * t_pf_only, 0.95)  # per DP rank
-        queue = rho * chunks * t_heavy / (2.0 * (1.0 - rho))
-        # an arrival lands in an iteration picked in proportion to its length and waits for
-        # the rest of it: mean residual E[τ²]/(2E[τ]) over the lifetime's iteration mix
-        # (renewal theory, Kleinrock 1975 §5.2); it cannot land in its own prompt iterations
-        n_heavy = others
-        residual = (n_light * t_light**2 + n_heavy * t_heavy**2) / (
-            2.0 * (n_light * t_light + n_heavy * t_heavy)
-        )
-        ttft_steady = (c.t_ttft_s + residual + queue + chunks * t_heavy + tail * t_light
-                       + saturated_wait)
+            ttft_steady = c.t_ttft_s + residual + queue + chunks * t_heavy + tail * t_light
         # synchronised first wave
         wave_tokens = cc * isl
         n_wave = max(1.0, math.ceil(wave_tokens / budget))
