@@ -69,3 +69,10 @@ def test_builtin_example_reports_every_alternative() -> None:
     api = next(a for a in res.alternatives if a["kind"] == "api")
     assert api["allowed"] is True  # Llama-3.1-70B and YOLOv8m both have catalog API prices
     assert res.tco_usd == pytest.approx(sum(res.tco_by_year_usd))
+    # the performance model's error is one of the stated assumptions, at this mix of GPUs
+    from flatbed.economics.uncertainty import throughput_range
+
+    perf = next(a for a in res.assumptions if a["field"] == "throughput vs performance model")
+    rng = throughput_range(0.5, 0.5)  # 8 LLM and 8 vision edge GPUs above
+    assert f"{rng.low:.2f}" in perf["value"] and f"{rng.high:.2f}" in perf["value"]
+    assert any(t["input"] == rng.name for t in res.tornado)

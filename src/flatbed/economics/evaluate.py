@@ -240,7 +240,8 @@ def evaluate_economics(
             return sum(w.edge_gpus for w in sel) / gpus
         return len(sel) / len(workloads) if workloads else 0.0
 
-    ranges = [*default_ranges(x), throughput_range(share("llm"), share("vision"))]
+    perf = throughput_range(share("llm"), share("vision"))
+    ranges = [*default_ranges(x), perf]
     mc = monte_carlo(x, opts, mc_samples, seed, ranges=ranges) if mc_samples > 0 else None
     e0 = float(tco_usd(x.with_(load_scale=0.0)))
     e1 = float(tco_usd(x.with_(load_scale=1.0)))
@@ -284,6 +285,11 @@ def evaluate_economics(
         {"kind": "economics", "id": "tco", "field": "facility_life_years",
          "value": str(x.facility_life_years), "source": "estimate, see flatbed.economics.opex"},
     ]
+    assumptions.append({
+        "kind": "economics", "id": "uncertainty", "field": "throughput vs performance model",
+        "value": f"×{perf.low:.2f}–{perf.high:.2f} (P10–P90, delivered ÷ predicted)",
+        "source": "held-out serving-sample rows (benchmarks/bench_perf_generalization.py) and "
+                  "MLPerf non-LLM Offline rows; see flatbed.economics.uncertainty"})
     for o in opts:
         for s in o.sources:
             assumptions.append({"kind": "cloud_price", "id": o.name, "field": o.kind,
