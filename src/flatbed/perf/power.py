@@ -36,7 +36,10 @@ PHASE_ACTIVITY: dict[str, float] = {
 }
 """Fraction of the dynamic range a fully busy GPU draws in each phase [-]. Compute-bound phases
 run at the board limit; memory-bound decode about 0.7 (Splitwise, Patel et al. ISCA 2024, Fig. 7:
-token phase at roughly 60–75% of TDP on H100); "mixed" is the continuous-batching blend."""
+token phase at roughly 60–75% of TDP on H100); "mixed" is the continuous-batching blend.
+Measured bounds on an H200 (``benchmarks/device/h200_phase_power_2026-11-26.json``): a
+device-to-device copy draws 0.65 of the idle-to-GEMM range and a decode-like GEMV 0.91, both at
+full clock, while a sustained GEMM sits at the 700 W limit with the clock at 0.68–0.74."""
 
 CLOCK_POWER_EXPONENT = 1.5
 """Exponent ``k`` of dynamic GPU power versus core clock, ``P_dyn ∝ f^k``, over the capping range
