@@ -20,7 +20,10 @@ calibrate``) on subsets and prints median absolute percentage errors of mean TTF
 * **hold out a model family** — four folds over the Hopper rows (Llama; Qwen; DeepSeek, Kimi
   and GLM; MiniMax and gpt-oss): fit on three, predict the fourth. This is the error to expect
   for a model the coefficients have not seen, on an engine and GPU they have;
-* with ``--lomo``, **leave one model out** instead, one fit per Hopper model (several minutes).
+* with ``--lomo``, **leave one model out** instead, one fit per Hopper model (several minutes);
+* **MLPerf**: measured ÷ predicted Offline throughput of the non-LLM benchmarks (P10 / P50 /
+  P90; the vision range of ``flatbed.economics.uncertainty``), and the MaxQ/MaxP pairs against
+  the power-cap curve (``flatbed.perf.power.CLOCK_POWER_EXPONENT``).
 
 Every refit starts from the middle of the coefficient bounds
 (:func:`flatbed.perf.calibration.neutral_start`), so nothing leaks from the shipped fit into a
@@ -144,7 +147,30 @@ def main() -> None:
             _COEFS[str(folds.index(fold))] = c
         print(f"hold out each model {'' if a.lomo else 'family '}in turn (Hopper), pooled: "
               f"{errors(held, None, by_fold=True)}")
+    mlperf()
     print(f"({time.perf_counter() - t0:.0f} s)")
+
+
+def mlperf() -> None:
+    """Non-LLM Offline measured ÷ predicted throughput, and MaxQ pairs vs the cap curve."""
+    from flatbed.perf.mlperf import maxq_offline_pairs
+    from flatbed.validate import validate_file
+
+    path = SAMPLE.parent / "mlperf_results.csv"
+    cat = builtin_catalog()
+    rep = validate_file(path, cat)
+    ratio = np.array([r.measured / r.predicted for r in rep.results
+                      if r.scenario == "Offline" and r.metric == "throughput"
+                      and cat.has("vision_models", r.model)])
+    q = np.percentile(ratio, [10, 50, 90])
+    print(f"MLPerf non-LLM Offline measured/predicted throughput ({len(ratio)} rows): "
+          f"P10 {q[0]:.2f} P50 {q[1]:.2f} P90 {q[2]:.2f}")
+    with path.open(newline="", encoding="utf-8") as fh:
+        pairs = maxq_offline_pairs(list(csv.DictReader(fh)), cat)
+    e = np.array([p.predicted_ratio / p.measured_ratio - 1.0 for p in pairs])
+    print(f"MaxQ/MaxP Offline pairs ({len(e)}): measured ratio "
+          f"{min(p.measured_ratio for p in pairs):.2f}-{max(p.measured_ratio for p in pairs):.2f}; "
+          f"model error median {np.median(e):+.1%}, median |error| {np.median(np.abs(e)):.1%}")
 
 
 if __name__ == "__main__":

@@ -121,33 +121,12 @@ def test_cap_curve_reproduces_mlperf_maxq_pairs() -> None:
     import csv
     from pathlib import Path
 
-    from flatbed.catalog.records import VisionModel
-    from flatbed.perf import vision
-    from flatbed.perf.mlperf import MAXQ_CAP_FRACTION, OFFLINE_BATCH
+    from flatbed.perf.mlperf import maxq_offline_pairs
 
     path = Path(__file__).resolve().parents[1] / "data" / "validation" / "mlperf_results.csv"
     with path.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-
-    def key(r: dict[str, str]) -> tuple[str, ...]:
-        return (r["round"], r["accelerator"], r["accelerator_count"], r["benchmark"],
-                r["scenario"])
-
-    maxp: dict[tuple[str, ...], float] = {}
-    for r in rows:
-        if "MaxQ" not in r["system"]:
-            maxp[key(r)] = max(maxp.get(key(r), 0.0), float(r["value"]))
-    errs = []
-    for q in rows:
-        if ("MaxQ" not in q["system"] or q["scenario"] != "Offline" or key(q) not in maxp
-                or not CAT.has("vision_models", q["benchmark"])
-                or not CAT.has("accelerators", q["accelerator"])):
-            continue
-        model = CAT.get("vision_models", q["benchmark"], VisionModel)
-        acc = CAT.get("accelerators", q["accelerator"], Accelerator)
-        cb = vision.compute_bound_fraction(model, acc, OFFLINE_BATCH[model.task], "int8")
-        pred = float(throughput_fraction_at_power_cap(MAXQ_CAP_FRACTION, 1 - cb))
-        errs.append(pred / (float(q["value"]) / maxp[key(q)]) - 1.0)
+    errs = [p.predicted_ratio / p.measured_ratio - 1.0 for p in maxq_offline_pairs(rows, CAT)]
     e = np.array(errs)
     assert len(e) >= 12
     assert abs(float(np.median(e))) <= 0.05

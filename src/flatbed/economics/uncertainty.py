@@ -74,10 +74,11 @@ LLM_THROUGHPUT_P10_P90 = (0.77, 1.55)
 """Delivered ÷ predicted output throughput of LLM serving, P10 and P90 over the Hopper rows of the
 serving sample when each model family is held out of the coefficient fit in turn
 (``benchmarks/bench_perf_generalization.py``, ``benchmarks/RESULTS.md``, 2026-11-26)."""
-VISION_THROUGHPUT_P10_P90 = (0.79, 1.50)
+VISION_THROUGHPUT_P10_P90 = (0.79, 1.53)
 """Measured ÷ predicted MLPerf Offline throughput of the non-LLM benchmarks, P10 and P90 over
-398 rows (``flatbed validate mlperf_results.csv``, 2026-11-26; in-sample for the Hopper task
-coefficients, so if anything narrow)."""
+398 rows (``benchmarks/bench_perf_generalization.py``, which runs ``flatbed validate`` on
+``mlperf_results.csv``; 2026-11-26, after the fitted clock-power exponent; in-sample for the
+Hopper task coefficients, so if anything narrow)."""
 
 
 def throughput_range(llm_share: float, vision_share: float) -> InputRange:

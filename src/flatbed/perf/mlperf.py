@@ -258,3 +258,43 @@ def system_power_w(accel: Accelerator, count: int, memory_bound_share: float, ma
         gpu = min(gpu, MAXQ_CAP_FRACTION * accel.tdp_w)
     servers = max(1, math.ceil(count / 8))
     return count * gpu + servers * HOST_POWER_W
+
+
+@dataclass(frozen=True)
+class MaxQPair:
+    """An MLPerf Offline result of a GPU-power-limited ("MaxQ") system and its unlimited twin
+    (same round, accelerator, count and benchmark): the measured throughput ratio and the
+    model's at :data:`MAXQ_CAP_FRACTION`."""
+
+    accelerator: str
+    benchmark: str
+    measured_ratio: float
+    predicted_ratio: float
+
+
+def maxq_offline_pairs(rows: list[dict[str, str]], catalog: Catalog) -> list[MaxQPair]:
+    """Every non-LLM MaxQ Offline row with an unlimited twin in ``rows`` (MLPerf results CSV
+    rows; the twin is the best unlimited result of the same configuration), predicted with
+    :func:`flatbed.perf.power.throughput_fraction_at_power_cap` at the benchmark's
+    compute-bound share."""
+
+    def key(r: dict[str, str]) -> tuple[str, ...]:
+        return (r["round"], r["accelerator"], r["accelerator_count"], r["benchmark"],
+                r["scenario"])
+
+    maxp: dict[tuple[str, ...], float] = {}
+    for r in rows:
+        if "MaxQ" not in r["system"]:
+            maxp[key(r)] = max(maxp.get(key(r), 0.0), float(r["value"]))
+    out = []
+    for q in rows:
+        if ("MaxQ" not in q["system"] or q["scenario"] != "Offline" or key(q) not in maxp
+                or not catalog.has("vision_models", q["benchmark"])
+                or not catalog.has("accelerators", q["accelerator"])):
+            continue
+        model = catalog.get("vision_models", q["benchmark"], VisionModel)
+        acc = catalog.get("accelerators", q["accelerator"], Accelerator)
+        cb = vision.compute_bound_fraction(model, acc, OFFLINE_BATCH[model.task], "int8")
+        pred = float(power.throughput_fraction_at_power_cap(MAXQ_CAP_FRACTION, 1 - cb))
+        out.append(MaxQPair(acc.id, q["benchmark"], float(q["value"]) / maxp[key(q)], pred))
+    return out
