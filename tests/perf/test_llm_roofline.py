@@ -207,3 +207,20 @@ def test_engine_coefficients_physical() -> None:
         assert 0 <= c.wave_weight <= 1
         assert c.t_iter_s < 0.02 and c.t_ttft_s < 0.5
         assert math.isfinite(c.t_layer_s)
+
+
+def test_prompt_load_is_the_arrival_theorem_utilisation() -> None:
+    d = dep(L8B, H100, precision="bf16", engine="vllm")
+    # one client never queues behind another's prompt
+    assert d.steady_state(1, 2048, 128).prompt_load == 0.0
+    # more clients, more prompt load (mixed regime, below saturation)
+    loads = [d.steady_state(c, 2048, 128).prompt_load for c in (2, 8, 32)]
+    assert loads == sorted(loads) and 0.0 < loads[0] < loads[-1] < 1.0
+    # read back from the reported request rate: rate × (C−1)/C × one prompt's iteration (the
+    # load uses the lifetime without TTFT's waits, so it is a little higher)
+    s = d.steady_state(8, 2048, 128)
+    t_pf = d.iteration_time_s(2048.0, 0.0, 0.0, 2048.0 * 1024.0, 1.0)
+    ratio = s.prompt_load / (s.requests_per_s * 7 / 8 * t_pf)
+    assert 1.0 <= ratio < 1.1
+    # every iteration carries prompt tokens: the prompt-bound regime reports 1
+    assert d.steady_state(512, 4000, 2).prompt_load == 1.0

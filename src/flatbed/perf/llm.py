@@ -388,6 +388,10 @@ class SteadyState:
     requests_per_s: float
     decode_iteration_s: float
     prefill_iteration_s: float
+    prompt_load: float = 1.0
+    """Utilisation of the prompt queue an arrival sees (arrival theorem, before the 0.95
+    clamp of the M/D/1 wait) [-]; 1 in the prompt-bound regime. Where the closed forms are
+    least exact (``docs/serving.md``, known differences)."""
 
 
 @dataclass(frozen=True)
@@ -728,6 +732,7 @@ class LLMDeployment:
         h = cc * chunks / g  # prompt iterations per request lifetime
         others = max(h - chunks, 0.0)
         saturated_ttft: float | None = None  # prompt-bound: iterations before the first token
+        load = 1.0
         if c.mixed_batches and others <= n_dec:
             tpot = (others * t_heavy + (n_dec - others) * t_light) / n_dec
             n_light = n_dec - others
@@ -756,7 +761,8 @@ class LLMDeployment:
             lam = cc / life
             # arrival theorem (closed loop; Lavenberg & Reiser 1980, Sevcik & Mitrani 1981): an
             # arriving request sees the other cc − 1 requests' load
-            rho = min(lam * (cc - 1.0) / cc / g * chunks * t_pf_only, 0.95)  # per DP rank
+            load = lam * (cc - 1.0) / cc / g * chunks * t_pf_only  # per DP rank
+            rho = min(load, 0.95)
             queue = rho * chunks * t_heavy / (2.0 * (1.0 - rho))
             # an arrival lands in an iteration picked in proportion to its length and waits
             # for the rest of it: mean residual E[τ²]/(2E[τ]) over the lifetime's iteration
@@ -806,6 +812,7 @@ class LLMDeployment:
             requests_per_s=rps,
             decode_iteration_s=t_light,
             prefill_iteration_s=t_heavy,
+            prompt_load=load,
         )
 
     def with_coefficients(self, coefficients: EngineCoefficients) -> LLMDeployment:
