@@ -39,7 +39,10 @@ run at the board limit; memory-bound decode about 0.7 (Splitwise, Patel et al. I
 token phase at roughly 60–75% of TDP on H100); "mixed" is the continuous-batching blend.
 Measured bounds on an H200 (``benchmarks/device/h200_phase_power_2026-11-26.json``): a
 device-to-device copy draws 0.65 of the idle-to-GEMM range and a decode-like GEMV 0.91, both at
-full clock, while a sustained GEMM sits at the 700 W limit with the clock at 0.68–0.74."""
+full clock, while a sustained GEMM sits at the 700 W limit with the clock at 0.68–0.74. Whole
+served decode steps draw less: 137–300 W of 700 W on an H200 (0.09–0.36 of the range; Ma et al.,
+"The Illusion of Power Capping in LLM Decode", arXiv:2605.11999, 2026), so 0.7 is the
+conservative end for facility sizing."""
 
 CLOCK_POWER_EXPONENT = 1.5
 """Exponent ``k`` of dynamic GPU power versus core clock, ``P_dyn ∝ f^k``, over the capping range
