@@ -29,6 +29,13 @@ out = Console()
 err = Console(stderr=True)
 
 
+PluginOption = Annotated[
+    list[str] | None,
+    typer.Option("--plugin", help="Python file (or module) registering stage functions "
+                 "that the scenario's `stages:` picks (see `flatbed stages`); repeatable."),
+]
+
+
 def fail(exc: InputError) -> typer.Exit:
     """Print a user-input error as one paragraph and return exit status 2."""
     err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
@@ -45,14 +52,19 @@ def plan(
     ),
     as_json: Annotated[bool, typer.Option("--json", help="Print plan JSON to stdout.")] = False,
     seed: Annotated[int, typer.Option(help="Seed for simulation and Monte Carlo.")] = 0,
+    plugin: PluginOption = None,
 ) -> None:
     """Plan every site of SCENARIO: what to buy, whether it meets SLOs, facility, cost vs cloud."""
     from flatbed.plan.chain import plan_scenario
+    from flatbed.registry import load_plugins
     from flatbed.scenario import load_scenario
 
     try:
+        load_plugins(plugin or [])
         scen = load_scenario(scenario)
-        result = plan_scenario(scen, seed=seed, progress=not as_json)
+        # relative catalog_paths and weather files are relative to the scenario file
+        result = plan_scenario(scen, seed=seed, progress=not as_json,
+                               base_dir=scenario.parent if scenario is not None else None)
     except InputError as exc:
         raise fail(exc) from None
     doc = result.model_dump(mode="json")
@@ -147,6 +159,27 @@ def schema() -> None:
     from flatbed.scenario import Scenario
 
     sys.stdout.write(json.dumps(Scenario.model_json_schema(), indent=1) + "\n")
+
+
+@app.command()
+def stages(plugin: PluginOption = None) -> None:
+    """List the replaceable stages of the chain and the models registered for each."""
+    from flatbed.facility.cooling import COOLING_POWER
+    from flatbed.plan.choose import OBJECTIVES
+    from flatbed.registry import load_plugins
+    from flatbed.serving.sizing import LLM_SIZING, VISION_SIZING
+
+    try:
+        load_plugins(plugin or [])
+    except InputError as exc:
+        raise fail(exc) from None
+    t = Table(title="stages (scenario `stages:`; objective in `constraints.objective`)")
+    t.add_column("stage", no_wrap=True)
+    t.add_column("registered")
+    t.add_column("called as", overflow="fold")
+    for reg in (LLM_SIZING, VISION_SIZING, COOLING_POWER, OBJECTIVES):
+        t.add_row(reg.stage, escape(", ".join(reg.names())), escape(reg.signature))
+    out.print(t)
 
 
 @catalog_app.command("list")

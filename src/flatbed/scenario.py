@@ -242,13 +242,35 @@ class Constraints(Model):
     modules: list[str] | None = Field(default=None, description="Allowed module ids.")
     power_source: Literal["auto", "grid", "generator"] = "auto"
     redundancy: Literal["N", "N+1"] = "N+1"
-    objective: Literal["tco", "capex", "energy", "time_to_live"] = Field(
-        default="tco", description="What the single-site search minimizes."
+    objective: str = Field(
+        default="tco",
+        description="What the single-site search minimizes: tco, capex, energy, time_to_live, "
+        "or an objective a plug-in registered (flatbed.plan.choose.OBJECTIVES).",
+        examples=["tco", "capex", "energy", "time_to_live"],
     )
     power_caps: list[Annotated[float, Field(gt=0, le=1)]] = Field(
         default_factory=lambda: [1.0, 0.8, 0.6], min_length=1,
         description="GPU power limits the single-site search tries, as fractions of TDP "
         "(one per site, set on every GPU); [1.0] plans uncapped only.",
+    )
+
+
+class Stages(Model):
+    """Which registered model runs each replaceable stage of the chain (``flatbed.registry``).
+
+    ``flatbed`` is the built-in one; a plug-in (``flatbed plan --plugin FILE``, or registering
+    in Python before planning) adds others."""
+
+    llm_sizing: str = Field(
+        default="flatbed", description="LLM replica sizing (flatbed.serving.sizing.LLM_SIZING)."
+    )
+    vision_sizing: str = Field(
+        default="flatbed",
+        description="Vision replica sizing (flatbed.serving.sizing.VISION_SIZING).",
+    )
+    cooling_power: str = Field(
+        default="flatbed",
+        description="Cooling power model (flatbed.facility.cooling.COOLING_POWER).",
     )
 
 
@@ -265,6 +287,7 @@ class Scenario(Model):
     workloads: list[Workload] = Field(min_length=1)
     prices: Prices = Field(default_factory=Prices)
     constraints: Constraints = Field(default_factory=Constraints)
+    stages: Stages = Field(default_factory=Stages)
 
     @model_validator(mode="after")
     def _links(self) -> Scenario:
@@ -410,6 +433,7 @@ def parse_scenario(
         raise InputError(_at(origin, exc.loc, lines, str(exc))) from None
     cat = catalog if catalog is not None else load_catalog(_catalog_paths(scen, origin))
     check_references(scen, cat, origin, lines)
+    check_stages(scen, origin, lines)
     return scen
 
 
@@ -466,17 +490,7 @@ def check_references(
         if not cat.has(kind, name):
             hint = cat.tables[kind].suggest(name)
             did = f" — did you mean {' or '.join(hint)}?" if hint else ""
-            noun = {
-                "accelerators": "accelerator",
-                "models": "model",
-                "vision_models": "vision model",
-                "climates": "climate",
-                "road_limits": "road limit",
-                "cooling": "cooling",
-                "modules": "module",
-                "servers": "server",
-            }[kind]
-            raise InputError(_at(origin, loc, lines, f"unknown {noun} {name!r}{did}"))
+            raise InputError(_at(origin, loc, lines, f"unknown {_NOUNS[kind]} {name!r}{did}"))
 
     for i, s in enumerate(scen.sites):
         if s.weather_file is None:
@@ -494,6 +508,28 @@ def check_references(
         need("cooling", c, ("constraints", "cooling", j))
     for j, m in enumerate(scen.constraints.modules or []):
         need("modules", m, ("constraints", "modules", j))
+
+
+def check_stages(
+    scen: Scenario,
+    origin: str = "<scenario>",
+    lines: dict[tuple[Any, ...], int] | None = None,
+) -> None:
+    """Every stage the scenario picks (and its objective) must be registered."""
+    # imported here: the registries live beside their built-in models, which import this module
+    from flatbed.facility.cooling import COOLING_POWER
+    from flatbed.plan.choose import OBJECTIVES
+    from flatbed.serving.sizing import LLM_SIZING, VISION_SIZING
+
+    picks: list[tuple[Any, str, tuple[Any, ...]]] = [
+        (LLM_SIZING, scen.stages.llm_sizing, ("stages", "llm_sizing")),
+        (VISION_SIZING, scen.stages.vision_sizing, ("stages", "vision_sizing")),
+        (COOLING_POWER, scen.stages.cooling_power, ("stages", "cooling_power")),
+        (OBJECTIVES, scen.constraints.objective, ("constraints", "objective")),
+    ]
+    for registry, name, loc in picks:
+        if name not in registry:
+            raise InputError(_at(origin, loc, lines or {}, registry.unknown(name)))
 
 
 def load_scenario(path: str | Path | None = None) -> Scenario:

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from flatbed.api import callable_module
 from flatbed.catalog.loader import Catalog, load_catalog
 from flatbed.errors import InputError
 from flatbed.perf.llm import EngineCoefficients
@@ -36,6 +37,8 @@ METRICS = ("ttft_ms", "tpot_ms", "throughput", "latency_ms", "power_w")
 SERVING_HEADER = {"model_path", "system", "backend", "isl", "osl", "batch_size",
                   "silicon_ttft_ms", "silicon_tpot_ms"}
 MLPERF_HEADER = {"accelerator", "accelerator_count", "benchmark", "scenario", "value", "units"}
+
+callable_module(__name__)  # `flatbed.validate(path)` is flatbed.api.validate
 
 
 @dataclass(frozen=True)

@@ -338,3 +338,26 @@ def test_default_planner_gives_the_cli_document(db_url: str) -> None:
                                             headers={"Content-Type": "application/yaml"})
     assert r.status_code == 200, r.text[:500]
     assert r.json() == plan_scenario(parse_scenario(text)).model_dump(mode="json")
+
+
+def test_plugins_given_to_the_app_are_loaded_for_scenario_checks(
+        db_url: str, planner: Callable[[Scenario], Plan], scenario_text: str,
+        tmp_path: Path) -> None:
+    from flatbed.serving.sizing import VISION_SIZING, size_vision_replicas
+
+    plugin = tmp_path / "web_stages.py"
+    plugin.write_text("from flatbed.serving.sizing import VISION_SIZING, size_vision_replicas\n"
+                      "VISION_SIZING.register('web_policy')(size_vision_replicas)\n",
+                      encoding="utf-8")
+    text = scenario_text + "stages:\n  vision_sizing: web_policy\n"
+    try:
+        refused = TestClient(create_app(db_url, planner=planner)).post(
+            "/api/plan", content=text, headers={"Content-Type": "application/yaml"})
+        assert refused.status_code == 422
+        assert "unknown vision_sizing 'web_policy'" in refused.json()["detail"]
+        c = TestClient(create_app(db_url, planner=planner, plugins=[str(plugin)]))
+        r = c.post("/api/plan", content=text, headers={"Content-Type": "application/yaml"})
+        assert r.status_code == 200, r.text
+        assert VISION_SIZING.get("web_policy") is size_vision_replicas
+    finally:
+        VISION_SIZING.unregister("web_policy")

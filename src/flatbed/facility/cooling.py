@@ -33,6 +33,7 @@ Model (one or two heat paths per technology: air, and liquid for cold plates)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -41,6 +42,7 @@ from numpy.typing import ArrayLike
 
 from flatbed.catalog.records import CoolingSystem, Server
 from flatbed.facility.psychro import FloatArray, density_ratio_at_elevation
+from flatbed.registry import BUILTIN, Registry
 
 CFM_PER_W_PER_F = 3.16
 """Sea-level airflow rule: CFM = 3.16 × W / ΔT°F (fanacdc.com airflow formula; insidehpc.com;
@@ -312,6 +314,18 @@ def cooling_power_kw(heat_kw: ArrayLike, ambient_c: ArrayLike, m: CoolingModel) 
 
 # ---------------------------------------------------------------------------------------------
 # Flows
+
+
+CoolingPowerFn = Callable[[ArrayLike, ArrayLike, CoolingModel], CoolingPower]
+"""``(heat_kw, ambient_c, model) -> CoolingPower``: the cooling stage's power draw [kW]."""
+
+COOLING_POWER: Registry[CoolingPowerFn] = Registry(
+    "cooling_power", "fn(heat_kw, ambient_c, model: CoolingModel) -> CoolingPower")
+"""Cooling power models by name (the scenario's ``stages.cooling_power``); the built-in is
+:func:`cooling_power_kw`. A replacement (e.g. a vendor's measured COP curve) gets the hourly heat
+and ambient arrays and the :class:`CoolingModel`; the heat-rejection capacity stays the built-in
+one."""
+COOLING_POWER.register(BUILTIN)(cooling_power_kw)
 
 
 def airflow_cfm(heat_kw: ArrayLike, delta_t_c: ArrayLike, elevation_m: ArrayLike = 0.0

@@ -21,7 +21,9 @@ from flatbed.catalog.loader import Catalog
 from flatbed.catalog.records import Climate, CoolingSystem, Genset, Module, RoadLimit, Server
 from flatbed.facility.cooling import (
     CoolingModel,
+    CoolingPowerFn,
     cooling_model,
+    cooling_power_kw,
     max_ambient_c,
     server_air_delta_t_k,
 )
@@ -214,6 +216,7 @@ def evaluate_facility(
     fuel_tank_l: float | None = None,
     ups_ride_through_s: float = UPS_RIDE_THROUGH_S,
     distance_km: float = 1000.0,
+    cooling_power: CoolingPowerFn = cooling_power_kw,
 ) -> FacilityResult:
     """Evaluate one site's facility: layout, year simulation, power, transport, timeline.
 
@@ -237,6 +240,7 @@ def evaluate_facility(
     max_throttled_hours : throttled hours per year tolerated before it is a violation.
     pads : module pads at the site (None = unlimited).
     fuel_tank_l : fuel storage [L or m³]; default 72 h at peak burn.
+    cooling_power : cooling power model (:data:`flatbed.facility.cooling.COOLING_POWER`).
     """
     elev = weather.elevation_m if elevation_m is None else float(elevation_m)
     if server_groups is None:
@@ -282,6 +286,7 @@ def evaluate_facility(
         server_idle_kw=idle_kw, server_max_kw=max_kw, cooling=cm, gpu_kw_per_server=gpu_kw,
         throughput_fraction_at_power_cap=throughput_fraction_at_power_cap,
         on_overheat=on_overheat, min_cap_fraction=min_cap_fraction,
+        cooling_power=cooling_power,
     )
     grid_supply = PowerSupply(kind="grid", grid_kw=grid_kw, grid_usd_per_kwh=grid_usd_per_kwh,
                               grid_kg_co2_per_kwh=grid_kg_co2_per_kwh, elevation_m=elev)

@@ -17,7 +17,12 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from flatbed.facility.cooling import CoolingModel, cooling_power_kw, heat_capacity_kw
+from flatbed.facility.cooling import (
+    CoolingModel,
+    CoolingPowerFn,
+    cooling_power_kw,
+    heat_capacity_kw,
+)
 from flatbed.facility.power import (
     PDU_EFFICIENCY,
     UPS_EFFICIENCY,
@@ -113,6 +118,7 @@ def simulate_year(
     min_cap_fraction: float = 0.0,
     ups_efficiency: float = UPS_EFFICIENCY,
     pdu_efficiency: float = PDU_EFFICIENCY,
+    cooling_power: CoolingPowerFn = cooling_power_kw,
 ) -> YearResult:
     """Simulate one year hour by hour (vectorized).
 
@@ -147,6 +153,9 @@ def simulate_year(
         ``min_power_cap_w / tdp_w``); below it servers are shed instead.
     ups_efficiency, pdu_efficiency : float
         Distribution efficiencies (:mod:`flatbed.facility.power`).
+    cooling_power : callable
+        Cooling power model (:data:`flatbed.facility.cooling.COOLING_POWER`; default the
+        built-in :func:`~flatbed.facility.cooling.cooling_power_kw`).
 
     Returns
     -------
@@ -189,7 +198,7 @@ def simulate_year(
     throughput_fraction = np.where(u > 0, thr / np.where(u > 0, u, 1.0), 1.0)
     short = throttled & (thr < u - 1e-9)
 
-    cp = cooling_power_kw(it, t, cooling)
+    cp = cooling_power(it, t, cooling)
     cooling_kw = cp.total_kw
     loss = distribution_loss_kw(it, ups_efficiency, pdu_efficiency)
     facility = it + cooling_kw + loss

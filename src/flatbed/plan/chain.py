@@ -37,6 +37,7 @@ from flatbed.economics.capex import ModuleGroup
 from flatbed.economics.cloud import CloudGpuDemand, WorkloadDemand
 from flatbed.economics.evaluate import EconomicsResult, demand_from_workload, evaluate_economics
 from flatbed.errors import InputError
+from flatbed.facility.cooling import COOLING_POWER
 from flatbed.facility.evaluate import FacilityResult, evaluate_facility, weather_for_site
 from flatbed.facility.thermal import hourly_utilization
 from flatbed.facility.weather import WeatherYear
@@ -55,10 +56,10 @@ from flatbed.plan.result import (
 from flatbed.scenario import LLMWorkload, Scenario, Site, VisionWorkload
 from flatbed.serving.network import edge_vs_cloud
 from flatbed.serving.sizing import (
+    LLM_SIZING,
+    VISION_SIZING,
     SizingResult,
     VisionDeployment,
-    size_llm_replicas,
-    size_vision_replicas,
 )
 
 AnyWorkload = LLMWorkload | VisionWorkload
@@ -247,14 +248,15 @@ def size_workload(ctx: SiteContext, w: AnyWorkload, opt: WorkloadOption,
                             f"cache of one {need:.0f}-token request")
             ctx._sizings[key] = base
             return base
-        res = size_llm_replicas(dep, w, seed=ctx.seed, duration_s=LLM_SIZING_DURATION_S)
+        size_llm = LLM_SIZING.get(ctx.scenario.stages.llm_sizing)
+        res = size_llm(dep, w, seed=ctx.seed, duration_s=LLM_SIZING_DURATION_S)
         base.memory_bound_fraction = decode_time_share(dep, w, res)
     else:
         vm = cat.get("vision_models", w.model, VisionModel)
         vdep = VisionDeployment(vm, accel, w.precision, w.resolution, max_batch=VISION_MAX_BATCH,
                                 power_cap_fraction=power_cap)
-        res = size_vision_replicas(vdep.batch_time_s, w, max_batch=VISION_MAX_BATCH,
-                                   seed=ctx.seed)
+        size_vision = VISION_SIZING.get(ctx.scenario.stages.vision_sizing)
+        res = size_vision(vdep.batch_time_s, w, max_batch=VISION_MAX_BATCH, seed=ctx.seed)
     base.sizing = res
     base.replicas = res.replicas
     base.gpus_per_replica = res.gpus_per_replica
@@ -510,6 +512,7 @@ def evaluate_facility_groups(
         redundancy=scenario.constraints.redundancy,
         throughput_fraction_at_power_cap=throughput_curve, min_cap_fraction=min_cap_fraction,
         max_throttled_hours=scenario.constraints.max_throttled_hours, pads=site.pads,
+        cooling_power=COOLING_POWER.get(scenario.stages.cooling_power),
     )
 
 

@@ -32,6 +32,7 @@ from flatbed.plan.chain import (
     size_workload,
 )
 from flatbed.plan.result import ParetoPoint, Rejected
+from flatbed.registry import Registry
 from flatbed.scenario import LLMWorkload, VisionWorkload
 
 SHORTLIST = 3
@@ -66,15 +67,23 @@ def binding_constraint(best: OptionResult, results: list[OptionResult],
     return ""
 
 
-OBJECTIVES: dict[str, Callable[[OptionResult], float]] = {
-    "tco": lambda r: r.tco_usd,
-    "capex": lambda r: r.economics.capex_usd if r.economics else math.inf,
-    "energy": lambda r: r.facility.energy_kwh_per_year + 10.0 * r.facility.fuel_l_per_year
-    if r.facility else math.inf,
-    "time_to_live": lambda r: r.facility.deployment_days if r.facility else math.inf,
-}
-"""Objective name → value to minimize (energy counts a litre of diesel as ~10 kWh of fuel,
-its lower heating value, 35.9 MJ/L ÷ 3.6 MJ/kWh — IPCC 2006 Guidelines vol. 2 table 1.2)."""
+ObjectiveFn = Callable[[OptionResult], float]
+
+OBJECTIVES: Registry[ObjectiveFn] = Registry("objective", "fn(result: OptionResult) -> float")
+"""Objective name → value to minimize (the scenario's ``constraints.objective``). ``energy``
+counts a litre of diesel as ~10 kWh of fuel, its lower heating value, 35.9 MJ/L ÷ 3.6 MJ/kWh —
+IPCC 2006 Guidelines vol. 2 table 1.2."""
+OBJECTIVES.register("tco")(lambda r: r.tco_usd)
+OBJECTIVES.register("capex")(
+    lambda r: r.economics.capex_usd if r.economics else math.inf)
+OBJECTIVES.register("energy")(
+    lambda r: r.facility.energy_kwh_per_year + 10.0 * r.facility.fuel_l_per_year
+    if r.facility else math.inf)
+OBJECTIVES.register("time_to_live")(
+    lambda r: r.facility.deployment_days if r.facility else math.inf)
+
+_OBJECTIVE_UNITS = {"tco": "TCO $", "capex": "capex $", "energy": "energy kWh-eq/yr",
+                    "time_to_live": "days to live"}
 
 
 def accelerator_candidates(ctx: SiteContext, names: Iterable[str] | None) -> list[str]:
@@ -118,7 +127,7 @@ def _gpu_capex(s: WorkloadSizing) -> float:
 def search_site(ctx: SiteContext, objective: str | None = None, progress: bool = False,
                 shortlist: int = SHORTLIST) -> SearchResult:
     """Find the configuration that meets every constraint at the least ``objective``."""
-    obj = OBJECTIVES[objective or ctx.scenario.constraints.objective]
+    obj = OBJECTIVES.get(objective or ctx.scenario.constraints.objective)
     rejected: list[Rejected] = []
     cons = ctx.scenario.constraints
     coolings = [c.id for c in ctx.catalog.all("cooling")
@@ -212,8 +221,7 @@ def _ids(ctx: SiteContext, kind: str, names: list[str]) -> set[str]:
 
 def _obj_name(ctx: SiteContext, objective: str | None) -> str:
     name = objective or ctx.scenario.constraints.objective
-    return {"tco": "TCO $", "capex": "capex $", "energy": "energy kWh-eq/yr",
-            "time_to_live": "days to live"}[name]
+    return _OBJECTIVE_UNITS.get(name, name)
 
 
 def _progress(options: list[SiteOption], show: bool, label: str) -> Iterable[SiteOption]:

@@ -39,7 +39,8 @@ def run_simulate(scenario: Path | None, seed: int, duration_s: float) -> list[di
     for w in scen.workloads:
         site = sites[w.site or scen.sites[0].id]
         try:
-            sim = simulate_workload(w, site, catalog, seed=seed, duration_s=duration_s)
+            sim = simulate_workload(w, site, catalog, seed=seed, duration_s=duration_s,
+                                    stages=scen.stages)
         except (ImportError, AttributeError) as exc:
             rows.append({"workload": w.id, "kind": w.kind, "skipped": True,
                          "reason": f"performance model not available: {exc}"})
@@ -101,10 +102,18 @@ def register(app: typer.Typer) -> None:
         duration: Annotated[
             float, typer.Option(help="Simulated peak-hour seconds per workload.")
         ] = 600.0,
+        plugin: Annotated[
+            list[str] | None,
+            typer.Option("--plugin", help="Python file (or module) registering stage "
+                         "functions the scenario's `stages:` picks; repeatable."),
+        ] = None,
     ) -> None:
         """Simulate SCENARIO's workloads request by request at the peak hour: replicas sized on
         simulated p99, TTFT/TPOT/end-to-end percentiles, goodput, utilization, edge vs cloud."""
+        from flatbed.registry import load_plugins
+
         try:
+            load_plugins(plugin or [])
             rows = run_simulate(scenario, seed, duration)
         except InputError as exc:
             err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)

@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 from flatbed.catalog import Catalog
 from flatbed.catalog.records import Accelerator, ModelArch, VisionModel
 from flatbed.errors import InputError
+from flatbed.registry import BUILTIN, Registry
 from flatbed.scenario import LLMWorkload, VisionWorkload
 from flatbed.serving.arrivals import Requests, sample_tokens, stream_arrivals_s
 from flatbed.serving.engine import (
@@ -418,3 +419,24 @@ def size_vision_replicas(batch_time_s: Callable[[int], float], workload: VisionW
                         slo, m, run.finish_s - run.arrival_s,
                         {k: v[0] for k, v in sorted(cache.items())},
                         load_share=min(1.0, demand / n / best_rate))
+
+
+# ---------------------------------------------------------------------------------------------
+# replaceable stages (docs/design.md: each stage of the chain is replaceable by name)
+
+SizingFn = Callable[..., SizingResult]
+
+LLM_SIZING: Registry[SizingFn] = Registry(
+    "llm_sizing", "fn(deployment, workload: LLMWorkload, seed: int = 0, duration_s: float = "
+    "300.0) -> SizingResult")
+"""LLM replica sizing by name (the scenario's ``stages.llm_sizing``); the built-in is
+:func:`size_llm_replicas` (smallest count whose simulated p99 meets the SLOs). ``deployment`` is
+an :class:`flatbed.perf.llm.LLMDeployment`."""
+LLM_SIZING.register(BUILTIN)(size_llm_replicas)
+
+VISION_SIZING: Registry[SizingFn] = Registry(
+    "vision_sizing", "fn(batch_time_s: Callable[[int], float], workload: VisionWorkload, "
+    "max_batch: int = 8, seed: int = 0) -> SizingResult")
+"""Vision replica sizing by name (``stages.vision_sizing``); the built-in is
+:func:`size_vision_replicas`."""
+VISION_SIZING.register(BUILTIN)(size_vision_replicas)

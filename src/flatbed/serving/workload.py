@@ -14,20 +14,20 @@ import numpy as np
 from flatbed.catalog import Catalog
 from flatbed.errors import InputError
 from flatbed.plan.result import Latency
-from flatbed.scenario import LLMWorkload, Site, VisionWorkload
+from flatbed.scenario import LLMWorkload, Site, Stages, VisionWorkload
 from flatbed.serving.arrivals import poisson_arrivals_s, stream_arrivals_s, with_tokens
 from flatbed.serving.engine import kv_capacity_of, simulate_llm, simulate_vision
 from flatbed.serving.metrics import LLMMetrics, VisionMetrics, llm_metrics, vision_metrics
 from flatbed.serving.network import EdgeCloudLatency, edge_vs_cloud
 from flatbed.serving.scheduling import DynamicBatcherConfig, Routing
 from flatbed.serving.sizing import (
+    LLM_SIZING,
+    VISION_SIZING,
     SizingResult,
     default_accelerator,
     default_queue_delay_s,
     deployment_for,
     scheduler_config_for,
-    size_llm_replicas,
-    size_vision_replicas,
 )
 
 MAX_SIM_REQUESTS = 200_000
@@ -105,18 +105,21 @@ def _r(x: float, nd: int = 2) -> float:
 def simulate_workload(workload: LLMWorkload | VisionWorkload, site: Site, catalog: Catalog,
                       seed: int = 0, duration_s: float = 600.0,
                       accelerator_id: str | None = None, routing: Routing = "round_robin",
-                      deployment: Any = None) -> WorkloadSimulation:
+                      deployment: Any = None, stages: Stages | None = None
+                      ) -> WorkloadSimulation:
     """Size ``workload`` on ``accelerator_id`` (default: :func:`default_accelerator`), then
     simulate all its replicas for ``duration_s`` of the peak hour and add the network paths.
 
     Raises :class:`InputError` when the catalog lacks the model/accelerator, and
-    ``ImportError`` when the needed performance model is not installed.
+    ``ImportError`` when the needed performance model is not installed. ``stages`` picks the
+    sizing functions (the scenario's ``stages:``; default the built-in ones).
     """
+    stages = stages or Stages()
     accel = accelerator_id or default_accelerator(workload)
     dep = deployment if deployment is not None else deployment_for(workload, accel, catalog)
     rng = np.random.default_rng(seed)
     if isinstance(workload, LLMWorkload):
-        size = size_llm_replicas(dep, workload, seed=seed)
+        size = LLM_SIZING.get(stages.llm_sizing)(dep, workload, seed=seed)
         n = max(size.replicas, 1)
         dur = min(duration_s, MAX_SIM_REQUESTS / workload.peak_requests_per_s)
         req = with_tokens(poisson_arrivals_s(workload.peak_requests_per_s, dur, rng),
@@ -133,7 +136,8 @@ def simulate_workload(workload: LLMWorkload | VisionWorkload, site: Site, catalo
         server = server[run.arrival_s >= 0.1 * dur]
     else:
         bt = dep.batch_time_s
-        size = size_vision_replicas(bt, workload, max_batch=dep.max_batch, seed=seed)
+        size = VISION_SIZING.get(stages.vision_sizing)(bt, workload, max_batch=dep.max_batch,
+                                                       seed=seed)
         n = max(size.replicas, 1)
         dur = min(duration_s, MAX_SIM_REQUESTS * 10 / (workload.streams * workload.fps))
         arr, sid = stream_arrivals_s(workload.streams, workload.fps, dur, rng)

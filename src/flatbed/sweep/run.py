@@ -227,7 +227,7 @@ def _validate_all(base: Scenario, var: list[dict[str, Value]]) -> None:
     """Apply every variant here, and check the catalog ids it names (climates, models, ...),
     so a bad path, value or id fails before any work starts."""
     from flatbed.catalog import load_catalog
-    from flatbed.scenario import check_references
+    from flatbed.scenario import check_references, check_stages
 
     try:
         cat = load_catalog(base.catalog_paths)
@@ -237,6 +237,7 @@ def _validate_all(base: Scenario, var: list[dict[str, Value]]) -> None:
         scen = apply_overrides(base, ov)
         if cat is not None:
             check_references(scen, cat, origin=f"sweep variant {i} {ov!r}")
+        check_stages(scen, origin=f"sweep variant {i} {ov!r}")
 
 
 def run_sweep(

@@ -19,7 +19,7 @@ import logging
 import multiprocessing
 import os
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
@@ -37,6 +37,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from flatbed.errors import InputError
 from flatbed.plan.result import Plan
+from flatbed.registry import load_plugins
 from flatbed.scenario import Scenario, parse_scenario
 from flatbed.web.storage import Storage
 
@@ -271,14 +272,17 @@ class PlanPool:
     request gets a 500 and the next plan starts a new pool.
     """
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, plugins: Sequence[str] = ()) -> None:
         self.workers = max(1, workers)
+        self.plugins = list(plugins)  # imported by each worker: they register stages
         self._pool: ProcessPoolExecutor | None = None
 
     async def run(self, scenario: Scenario) -> Plan:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.workers,
-                                             mp_context=multiprocessing.get_context("spawn"))
+                                             mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=load_plugins,
+                                             initargs=(self.plugins,))
         try:
             return await asyncio.get_running_loop().run_in_executor(
                 self._pool, _default_planner, scenario)
@@ -293,7 +297,8 @@ class PlanPool:
 
 
 def create_app(db_url: str | None = None, *, max_body_bytes: int = MAX_BODY_BYTES,
-               planner: Planner | None = None, plan_workers: int | None = None) -> FastAPI:
+               planner: Planner | None = None, plan_workers: int | None = None,
+               plugins: Sequence[str] = ()) -> FastAPI:
     """The web app and API.
 
     Parameters
@@ -308,9 +313,14 @@ def create_app(db_url: str | None = None, *, max_body_bytes: int = MAX_BODY_BYTE
         plan_scenario` in a :class:`PlanPool` of worker processes.
     plan_workers : int, optional
         Worker processes of the default planner (default: the CPU count).
+    plugins : sequence of str
+        Plug-ins registering stage functions (:func:`flatbed.registry.load_plugins`), loaded
+        here (scenario checks) and in every planning worker.
     """
+    load_plugins(plugins)
     store = Storage(db_url)
-    pool = None if planner is not None else PlanPool(plan_workers or os.cpu_count() or 1)
+    pool = None if planner is not None else PlanPool(plan_workers or os.cpu_count() or 1,
+                                                     plugins)
 
     async def run_plan(scen: Scenario) -> Plan:
         if pool is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from flatbed.errors import InputError
@@ -22,6 +24,9 @@ def register(app: typer.Typer) -> None:
                                            "body accepted [bytes]; larger ones get 413."),
         workers: int | None = typer.Option(None, min=1, help="Planning worker processes "
                                            "(default: one per CPU)."),
+        plugin: Annotated[list[str] | None, typer.Option(
+            "--plugin", help="Python file (or module) registering stage functions; "
+            "repeatable.")] = None,
     ) -> None:
         """Start the web app: edit and validate scenarios, run plans, view and compare reports."""
         import uvicorn
@@ -31,7 +36,8 @@ def register(app: typer.Typer) -> None:
 
         err = Console(stderr=True)
         try:
-            web = create_app(db, max_body_bytes=max_body_bytes, plan_workers=workers)
+            web = create_app(db, max_body_bytes=max_body_bytes, plan_workers=workers,
+                             plugins=plugin or [])
         except InputError as exc:
             err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
             raise typer.Exit(2) from None
