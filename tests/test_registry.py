@@ -4,7 +4,10 @@ and that the chain really calls what the scenario picks."""
 from __future__ import annotations
 
 import dataclasses
+import gzip
+import json
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,7 @@ from flatbed.facility.cooling import COOLING_POWER, CoolingPower, cooling_power_
 from flatbed.plan.chain import plan_scenario
 from flatbed.plan.choose import OBJECTIVES
 from flatbed.registry import BUILTIN, Registry, load_plugins
-from flatbed.scenario import parse_scenario
+from flatbed.scenario import load_scenario, parse_scenario
 from flatbed.serving.sizing import LLM_SIZING, SizingResult, size_llm_replicas
 
 SMALL_LLM = """\
@@ -164,8 +167,8 @@ def test_bad_plugins_exit_2_with_the_plugin_named(tmp_path: Path) -> None:
 def test_cli_plan_reads_catalog_paths_relative_to_the_scenario(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Regression: the loader resolved a scenario's ``catalog_paths`` against the scenario
-    file but ``flatbed plan`` against the working folder, so a plan run from elsewhere failed
-    with "catalog path does not exist"."""
+    file but ``flatbed plan`` (and sweeps) against the working folder, so a plan run from
+    elsewhere failed with "catalog path does not exist"; weather files likewise."""
     from flatbed.catalog import builtin_catalog
 
     sub = tmp_path / "project"
@@ -175,11 +178,19 @@ def test_cli_plan_reads_catalog_paths_relative_to_the_scenario(
     mine["id"] = "our-llama"
     (sub / "catalog" / "models.yaml").write_text(
         yaml.safe_dump({"kind": "models", "entries": [mine]}), encoding="utf-8")
-    text = SMALL_LLM.replace("model: Llama-3.1-8B", "model: our-llama")
+    epw = Path(str(resources.files("flatbed") / "facility" / "data" / "greensboro.epw.gz"))
+    (sub / "weather").mkdir()
+    (sub / "weather" / "site.epw").write_bytes(gzip.decompress(epw.read_bytes()))
+    text = SMALL_LLM.replace("model: Llama-3.1-8B", "model: our-llama").replace(
+        "    climate: greensboro", "    climate: greensboro\n    weather_file: weather/site.epw")
     (sub / "scen.yaml").write_text("catalog_paths: [catalog/]\n" + text, encoding="utf-8")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     r = CliRunner().invoke(app, ["plan", str(sub / "scen.yaml"), "--json"])
     assert r.exit_code == 0, r.output
-    assert '"our-llama"' in r.output or "our-llama" in r.output
+    assert json.loads(r.output)["sites"][0]["workloads"][0]["model"] == "our-llama"
+    # the loader hands every later stage (and sweep workers) absolute paths
+    scen = load_scenario(Path("..") / "project" / "scen.yaml")
+    assert Path(scen.catalog_paths[0]) == (sub / "catalog").resolve()
+    assert Path(scen.sites[0].weather_file or "") == (sub / "weather" / "site.epw").resolve()

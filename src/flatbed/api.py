@@ -43,13 +43,10 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     return _load(path)
 
 
-def _scenario_and_dir(scenario: Scenario | str | Path | None) -> tuple[Scenario, Path | None]:
+def _scenario(scenario: Scenario | str | Path | None) -> Scenario:
     from flatbed.scenario import Scenario as _Scenario
 
-    if isinstance(scenario, _Scenario):
-        return scenario, None
-    # relative catalog paths and weather files are relative to the scenario file
-    return load_scenario(scenario), Path(scenario).parent if scenario is not None else None
+    return scenario if isinstance(scenario, _Scenario) else load_scenario(scenario)
 
 
 def plan(scenario: Scenario | str | Path | None = None, *, seed: int = 0,
@@ -59,8 +56,7 @@ def plan(scenario: Scenario | str | Path | None = None, *, seed: int = 0,
     against the cloud — ``flatbed plan``. Deterministic for a given ``seed``."""
     from flatbed.plan.chain import plan_scenario
 
-    scen, base = _scenario_and_dir(scenario)
-    return plan_scenario(scen, catalog=catalog, seed=seed, progress=progress, base_dir=base)
+    return plan_scenario(_scenario(scenario), catalog=catalog, seed=seed, progress=progress)
 
 
 def simulate(scenario: Scenario | str | Path | None = None, *, seed: int = 0,
@@ -71,9 +67,8 @@ def simulate(scenario: Scenario | str | Path | None = None, *, seed: int = 0,
     from flatbed.catalog import load_catalog
     from flatbed.serving.workload import simulate_workload
 
-    scen, base = _scenario_and_dir(scenario)
-    cat = catalog if catalog is not None else load_catalog(
-        [(base or Path.cwd()) / p for p in scen.catalog_paths])
+    scen = _scenario(scenario)
+    cat = catalog if catalog is not None else load_catalog(scen.catalog_paths)
     sites = {s.id: s for s in scen.sites}
     return [simulate_workload(w, sites[w.site or scen.sites[0].id], cat, seed=seed,
                               duration_s=duration_s, stages=scen.stages)

@@ -62,9 +62,7 @@ def plan(
     try:
         load_plugins(plugin or [])
         scen = load_scenario(scenario)
-        # relative catalog_paths and weather files are relative to the scenario file
-        result = plan_scenario(scen, seed=seed, progress=not as_json,
-                               base_dir=scenario.parent if scenario is not None else None)
+        result = plan_scenario(scen, seed=seed, progress=not as_json)
     except InputError as exc:
         raise fail(exc) from None
     doc = result.model_dump(mode="json")

@@ -560,4 +560,17 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
             f"{p}: line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
             f"{exc.start}); save the scenario as UTF-8"
         ) from None
-    return parse_scenario(text, str(p))
+    return with_paths_from(parse_scenario(text, str(p)), p.parent)
+
+
+def with_paths_from(scen: Scenario, folder: Path) -> Scenario:
+    """``scen`` with its relative ``catalog_paths`` and weather files made absolute against
+    ``folder`` (the scenario file's), so every later stage and worker reads the same files
+    whatever the working folder."""
+    def fix(path: str) -> str:
+        return path if Path(path).is_absolute() else str((folder / path).resolve())
+
+    sites = [s.model_copy(update={"weather_file": fix(s.weather_file)}) if s.weather_file
+             else s for s in scen.sites]
+    return scen.model_copy(update={"catalog_paths": [fix(c) for c in scen.catalog_paths],
+                                   "sites": sites})
