@@ -7,7 +7,7 @@ Two formats are recognised from their header:
 * MLPerf Inference results (columns ``benchmark``, ``scenario``, ``value``, ``units``): Offline
   throughput, SingleStream/MultiStream latency and system power, predicted by
   :mod:`flatbed.perf.mlperf`; Server/Interactive rows by the serving simulator
-  (``flatbed.serving.mlperf.predict_server_row``) when it is installed, otherwise skipped.
+  (``flatbed.serving.mlperf.predict_server_row``).
 
 The report lists every prediction with its absolute percentage error (APE), every skipped row
 with its reason, and median/p90 APE per metric, per accelerator and per model or benchmark.
@@ -16,7 +16,6 @@ with its reason, and median/p90 APE per metric, per accelerator and per model or
 from __future__ import annotations
 
 import csv
-import importlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -160,15 +159,6 @@ def detect_kind(header: Iterable[str]) -> str:
     )
 
 
-def _server_predictor() -> Callable[[dict[str, str]], float | None] | None:
-    try:
-        mod = importlib.import_module("flatbed.serving.mlperf")
-    except ImportError:
-        return None
-    fn = getattr(mod, "predict_server_row", None)
-    return fn if callable(fn) else None
-
-
 def validate_rows(
     rows: list[dict[str, str]],
     kind: str,
@@ -179,7 +169,6 @@ def validate_rows(
     """Predict every row it can; see :func:`validate_file`."""
     cat = catalog or load_catalog()
     rep = ValidationReport(path=path, kind=kind, rows_total=len(rows))
-    server = _server_predictor() if kind == "mlperf" else None
     for i, row in enumerate(rows, start=1):
         if kind == "serving":
             if (row.get("mode") or "agg").strip() != "agg":
@@ -207,11 +196,10 @@ def validate_rows(
         except Skip as exc:
             reason = str(exc)
             if scenario in ("Server", "Interactive") and "measured" not in (row.get("units") or ""):
-                if server is None:
-                    rep.skipped.append((i, "Server/Interactive: serving simulator not installed"))
-                    continue
+                from flatbed.serving.mlperf import predict_server_row  # the simulator's side
+
                 try:
-                    val = server(row)
+                    val = predict_server_row(row)
                     measured = float(row["value"])
                 except (LookupError, ValueError, InputError) as e2:
                     rep.skipped.append((i, f"serving simulator: {e2}"))

@@ -19,12 +19,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+import flatbed.perf.llm as llm
 from flatbed.serving.arrivals import ClosedLoop
 from flatbed.serving.engine import kv_capacity_of, simulate_llm
 from flatbed.serving.metrics import littles_law
 from flatbed.serving.sizing import scheduler_config_for
-
-llm = pytest.importorskip("flatbed.perf.llm")
 
 
 @pytest.fixture(scope="module")

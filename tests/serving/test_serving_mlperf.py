@@ -67,7 +67,7 @@ def test_out_of_scope_rows_return_none(change: dict[str, str]) -> None:
 
 
 def test_llama2_server_row_is_predicted_in_tokens_per_s() -> None:
-    pytest.importorskip("flatbed.perf.mlperf")
+
     p = predict_server_row(ROW)
     assert p is not None
     # published v4.1–v5.1 H200×8 llama2-70b Server results are 29–33k tokens/s
@@ -77,7 +77,7 @@ def test_llama2_server_row_is_predicted_in_tokens_per_s() -> None:
 
 
 def test_dlrm_v1_is_predicted_with_its_own_record_not_dlrm_v2() -> None:
-    pytest.importorskip("flatbed.perf.vision")
+
     base = {**ROW, "round": "v3.0", "accelerator": "H100-SXM-80GB", "units": "queries/s"}
     v1 = predict_server_row({**base, "benchmark": "dlrm-99"})
     v2 = predict_server_row({**base, "benchmark": "dlrm-v2-99"})
@@ -92,7 +92,7 @@ def test_dlrm_v1_is_predicted_with_its_own_record_not_dlrm_v2() -> None:
 
 
 def test_gptj_server_row_is_predicted_with_beams_sharing_the_prompt() -> None:
-    pytest.importorskip("flatbed.perf.mlperf")
+
     row = {**ROW, "benchmark": "gptj-99", "accelerator": "H100-NVL-94GB",
            "accelerator_count": "4", "round": "v4.1"}
     p = predict_server_row(row)
@@ -107,7 +107,7 @@ def test_gptj_request_cost_is_paid_once_per_query_not_per_beam() -> None:
     """TRT-LLM's per-request host cost (6.7 ms) charged to each of the 4 beams capped one H100
     at ~37 queries/s; charged once per query the prediction is near the published rate
     (v4.1 ESC-N8-E11 8x H100-SXM GPT-J Server 19,226.9 tokens/s = 34.8 queries/s per GPU)."""
-    pytest.importorskip("flatbed.perf.mlperf")
+
     row = {**ROW, "benchmark": "gptj-99", "accelerator": "H100-SXM-80GB",
            "accelerator_count": "8", "round": "v4.1", "units": "tokens/s"}
     p = predict_server_row(row)

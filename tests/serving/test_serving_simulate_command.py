@@ -28,7 +28,7 @@ def app() -> typer.Typer:
 
 
 def test_simulate_json_is_deterministic_and_complete() -> None:
-    pytest.importorskip("flatbed.perf.llm")
+
     r1 = CliRunner().invoke(app(), ["simulate", str(DATA), "--json", "--seed", "3",
                                     "--duration", "40"])
     r2 = CliRunner().invoke(app(), ["simulate", str(DATA), "--json", "--seed", "3",
@@ -47,13 +47,12 @@ def test_simulate_json_is_deterministic_and_complete() -> None:
     assert lat["cloud_p50_ms"] - lat["edge_p50_ms"] == pytest.approx(8.8 - 0.4, abs=2.0)
     assert lat["ttft_p99_ms"] <= 1500 and lat["tpot_p99_ms"] <= 60
     cams = by["cameras"]
-    if not cams.get("skipped"):
-        assert cams["latency"]["edge_p99_ms"] <= 60 * 1.1
-        assert cams["metrics"]["frames_per_s"] == pytest.approx(48 * 15, rel=0.02)
+    assert cams["latency"]["edge_p99_ms"] <= 60 * 1.1
+    assert cams["metrics"]["frames_per_s"] == pytest.approx(48 * 15, rel=0.02)
 
 
 def test_simulate_text_table() -> None:
-    pytest.importorskip("flatbed.perf.llm")
+
     r = CliRunner().invoke(app(), ["simulate", str(DATA), "--duration", "20"])
     assert r.exit_code == 0, r.output
     assert "assistant" in r.output
@@ -71,7 +70,7 @@ def test_simulate_bad_input_exit_2(args: list[str], needle: str) -> None:
 
 
 def test_simulate_workload_littles_law_and_latency_object() -> None:
-    pytest.importorskip("flatbed.perf.llm")
+
     from flatbed.catalog import builtin_catalog
     from flatbed.scenario import load_scenario
     from flatbed.serving.workload import simulate_workload

@@ -24,31 +24,15 @@ def _fmt(x: float, nd: int = 0) -> str:
 
 
 def run_simulate(scenario: Path | None, seed: int, duration_s: float) -> list[dict[str, Any]]:
-    """Simulate every workload of the scenario; a list of JSON-ready dicts."""
-    from flatbed.catalog import load_catalog
-    from flatbed.scenario import load_scenario
-    from flatbed.serving.workload import simulate_workload
+    """Simulate every workload of the scenario (:func:`flatbed.simulate`); JSON-ready dicts."""
+    from flatbed.api import load_scenario, simulate
 
     if not duration_s > 0 or not math.isfinite(duration_s):
         raise InputError(f"--duration must be a positive number of seconds (got {duration_s})")
     scen = load_scenario(scenario)
-    base = scenario.parent if scenario is not None else Path.cwd()
-    catalog = load_catalog([base / p for p in scen.catalog_paths])
-    sites = {s.id: s for s in scen.sites}
-    rows: list[dict[str, Any]] = []
-    for w in scen.workloads:
-        site = sites[w.site or scen.sites[0].id]
-        try:
-            sim = simulate_workload(w, site, catalog, seed=seed, duration_s=duration_s,
-                                    stages=scen.stages)
-        except (ImportError, AttributeError) as exc:
-            rows.append({"workload": w.id, "kind": w.kind, "skipped": True,
-                         "reason": f"performance model not available: {exc}"})
-            continue
-        d = sim.to_dict()
-        d["site"] = site.id
-        rows.append(d)
-    return rows
+    site_of = {w.id: w.site or scen.sites[0].id for w in scen.workloads}
+    return [sim.to_dict() | {"site": site_of[sim.workload]}
+            for sim in simulate(scen, seed=seed, duration_s=duration_s)]
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
@@ -59,9 +43,6 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         t.add_column(col, justify="right")
     t.add_column("SLO", no_wrap=True)
     for r in rows:
-        if r.get("skipped"):
-            t.add_row(r["workload"], "", "", "", "", "", "", "skipped")
-            continue
         m = r["metrics"]
         lat = r["latency"]
         ttft = _fmt(m["ttft"]["p99_ms"]) if r["kind"] == "llm" else "–"
@@ -79,13 +60,11 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     out.print(t)
     out.print("p99 latencies in ms; edge/cloud = end to end incl. network (p50s in --json); "
               "good = share meeting every SLO; util = engine busy share")
-    if any(not r.get("skipped") and r["simulated_meets_slo"] != r["meets_slo"] for r in rows):
+    if any(r["simulated_meets_slo"] != r["meets_slo"] for r in rows):
         out.print("* this run's p99 and the sizing's disagree near the SLO (sampling noise of a "
                   "p99); try a longer --duration")
     for r in rows:
-        if r.get("skipped"):
-            out.print(f"[yellow]{r['workload']}[/]: {r['reason']}")
-        elif r.get("sizing_note"):
+        if r.get("sizing_note"):
             out.print(f"[yellow]{r['workload']}[/]: {r['sizing_note']}")
 
 

@@ -36,7 +36,6 @@ simulation (cached).
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -48,6 +47,9 @@ import numpy as np
 from flatbed.catalog import Catalog, builtin_catalog
 from flatbed.catalog.records import Accelerator, ModelArch, VisionModel
 from flatbed.errors import InputError
+from flatbed.perf.llm import DEFAULT_COEFFICIENTS, LLMDeployment
+from flatbed.perf.mlperf import LLM_BENCHMARKS, mlperf_precision
+from flatbed.perf.vision import server_batch_time_s
 from flatbed.scenario import TokenDist
 from flatbed.serving.arrivals import Requests, poisson_arrivals_n, sample_tokens
 from flatbed.serving.engine import kv_capacity_of, simulate_llm, simulate_vision
@@ -92,7 +94,6 @@ def beam_bench(name: str) -> tuple[LLMBench, int, float] | None:
     """(token parameters, beams, end-to-end bound [s]) of a beam-search Server benchmark."""
     if name not in BEAM_SERVER:
         return None
-    from flatbed.perf.mlperf import LLM_BENCHMARKS  # noqa: PLC0415
 
     pb = LLM_BENCHMARKS.get(name)
     if pb is None:
@@ -107,7 +108,6 @@ def llm_bench(name: str) -> LLMBench | None:
     """Benchmark parameters: bounds from :data:`LLM_BOUNDS`, token means from flatbed.perf."""
     if name not in LLM_BOUNDS:
         return None
-    from flatbed.perf.mlperf import LLM_BENCHMARKS  # noqa: PLC0415
 
     pb = LLM_BENCHMARKS.get(name)
     if pb is None or getattr(pb, "beams", 1) != 1:
@@ -234,7 +234,6 @@ def _vision_rate_cached(bench: str, accuracy: str, accel_id: str, round_: str,
 
 def _llm_deployment(b: LLMBench, accel: Accelerator, count: int, cat: Catalog) -> Any:
     # perf is a sibling area, imported when needed
-    from flatbed.perf.llm import DEFAULT_COEFFICIENTS, LLMDeployment  # noqa: PLC0415
 
     arch = cat.get("models", b.model, ModelArch)
     prec = "fp4" if _blackwell(accel) and "fp4" in accel.peak_dense_tflops else "fp8"
@@ -376,21 +375,15 @@ def _predict_other(bench: str, accuracy: str, accel: Accelerator, round_: str,
                    cat: Catalog) -> float | None:
     """Highest per-accelerator Server rate of a non-LLM benchmark [queries/s]."""
     try:
-        vision = importlib.import_module("flatbed.perf.vision")
-        from flatbed.perf.mlperf import mlperf_precision  # noqa: PLC0415
-
         model = cat.get("vision_models", bench, VisionModel)
-    except (ImportError, InputError):
+    except InputError:
         return None
     prec = mlperf_precision(bench, accuracy, accel, round_)
     bound = OTHER_BOUNDS_S[bench]
 
-    # per-sample host cost of a Server run (one LoadGen query per sample), where the perf
-    # model provides it
-    batch_time = getattr(vision, "server_batch_time_s", vision.batch_time_s)
-
     def bt(b: int) -> float:
-        return float(batch_time(model, accel, b, prec))
+        # with the per-sample host cost of a Server run (one LoadGen query per sample)
+        return float(server_batch_time_s(model, accel, b, prec))
 
     try:
         sizes = [mb for mb in VISION_MAX_BATCHES if bt(mb) < 0.5 * bound] or [1]

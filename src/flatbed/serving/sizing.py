@@ -20,7 +20,6 @@ one with the least headroom).
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +31,8 @@ from numpy.typing import NDArray
 from flatbed.catalog import Catalog
 from flatbed.catalog.records import Accelerator, ModelArch, VisionModel
 from flatbed.errors import InputError
+from flatbed.perf.power import cap_time_factors
+from flatbed.perf.vision import batch_time_s as vision_batch_time_s
 from flatbed.registry import BUILTIN, Registry
 from flatbed.scenario import LLMWorkload, VisionWorkload
 from flatbed.serving.arrivals import Requests, sample_tokens, stream_arrivals_s
@@ -114,12 +115,10 @@ class VisionDeployment:
         return 1
 
     def batch_time_s(self, batch: int) -> float:
-        vision = importlib.import_module("flatbed.perf.vision")  # perf area, imported lazily
-        fn: Callable[..., float] = vision.batch_time_s
-        t = float(fn(self.model, self.accel, batch, self.precision, self.resolution))
+        t = float(vision_batch_time_s(self.model, self.accel, batch, self.precision,
+                                      self.resolution))
         if self.power_cap_fraction < 1.0:
-            power = importlib.import_module("flatbed.perf.power")
-            t *= float(power.cap_time_factors(self.power_cap_fraction)[0])
+            t *= float(cap_time_factors(self.power_cap_fraction)[0])
         return t
 
 
