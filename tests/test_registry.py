@@ -105,6 +105,10 @@ def test_chain_calls_the_llm_sizing_the_scenario_picks(
                             mc_samples=0)
     assert calls and set(calls) == {"chat"}
     assert doubled.sites[0].workloads[0].gpus == 2 * base.sites[0].workloads[0].gpus
+    # the plan says which model ran, and warns that it is not the built-in one
+    assert base.stages["llm_sizing"] == "flatbed" and not base.warnings
+    assert doubled.stages["llm_sizing"] == "twice"
+    assert any("plug-in 'twice'" in w for w in doubled.warnings)
 
 
 def test_chain_uses_the_cooling_power_the_scenario_picks(

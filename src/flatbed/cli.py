@@ -81,6 +81,8 @@ def plan(
 def print_plan_summary(result: Any) -> None:
     """A readable summary of a Plan (fits an 80-column terminal)."""
     out.print(f"[bold]flatbed plan — {escape(result.scenario)}[/]")
+    for w in result.warnings:
+        out.print(f"[yellow]![/] {escape(w)}", highlight=False)
     for s in result.sites:
         t = Table(title=escape(f"{s.site} ({s.country})"), show_header=False)
         t.add_column("what", style="bold", no_wrap=True)

@@ -53,6 +53,7 @@ from flatbed.plan.result import (
     TornadoBar,
     WorkloadPlan,
 )
+from flatbed.registry import BUILTIN
 from flatbed.scenario import LLMWorkload, Scenario, Site, VisionWorkload
 from flatbed.serving.network import edge_vs_cloud
 from flatbed.serving.sizing import (
@@ -713,11 +714,14 @@ def plan_scenario(scenario: Scenario, catalog: Catalog | None = None, seed: int 
         from flatbed.fleet.from_scenario import plan_fleet
 
         fleet_doc = plan_fleet(scenario, cat)
+    stages = scenario.stages.model_dump() | {"objective": scenario.constraints.objective}
+    warnings += [f"stage {k} ran the plug-in {v!r}, not flatbed's validated model"
+                 for k, v in stages.items() if k != "objective" and v != BUILTIN]
     return Plan(
         scenario=scenario.name, flatbed_version=__version__,
         currency_year=scenario.currency_year, horizon_years=scenario.horizon_years,
         sites=sites, assumptions=plan_assumptions(used), provenance=PROVENANCE,
-        fleet=fleet_doc, warnings=warnings,
+        fleet=fleet_doc, stages=stages, warnings=warnings,
     )
 
 

@@ -178,4 +178,9 @@ class Plan(Out):
         description="Fleet placement across the sites (the `flatbed fleet --json` document), "
         "for scenarios with several sites.",
     )
+    stages: dict[str, str] = Field(
+        default_factory=dict,
+        description="The model each replaceable stage ran (`flatbed` = built-in; others are "
+        "plug-ins, flatbed.registry) and the search objective.",
+    )
     warnings: list[str] = Field(default_factory=list)
