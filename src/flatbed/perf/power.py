@@ -42,7 +42,8 @@ device-to-device copy draws 0.65 of the idle-to-GEMM range and a decode-like GEM
 full clock, while a sustained GEMM sits at the 700 W limit with the clock at 0.68–0.74. Whole
 served decode steps draw less: 137–300 W of 700 W on an H200 (0.09–0.36 of the range; Ma et al.,
 "The Illusion of Power Capping in LLM Decode", arXiv:2605.11999, 2026), so 0.7 is the
-conservative end for facility sizing."""
+conservative end. (The facility stage does not use these: it counts a busy GPU at its TDP in
+every phase, :func:`flatbed.facility.thermal.simulate_year`.)"""
 
 CLOCK_POWER_EXPONENT = 1.5
 """Exponent ``k`` of dynamic GPU power versus core clock, ``P_dyn ∝ f^k``, over the capping range
