@@ -198,3 +198,15 @@ def test_cli_plan_reads_catalog_paths_relative_to_the_scenario(
     scen = load_scenario(Path("..") / "project" / "scen.yaml")
     assert Path(scen.catalog_paths[0]) == (sub / "catalog").resolve()
     assert Path(scen.sites[0].weather_file or "") == (sub / "weather" / "site.epw").resolve()
+
+
+def test_the_example_plugin_adds_one_replica(
+        scratch_names: list[tuple[Registry[Any], str]]) -> None:
+    example = Path(__file__).resolve().parents[1] / "examples" / "plugins" / "site_policy.py"
+    load_plugins([example])
+    scratch_names.append((LLM_SIZING, "spare_replica"))
+    base = plan_scenario(parse_scenario(SMALL_LLM), mc_samples=0).sites[0].workloads[0]
+    spare = plan_scenario(parse_scenario(SMALL_LLM + "stages:\n  llm_sizing: spare_replica\n"),
+                          mc_samples=0).sites[0].workloads[0]
+    assert spare.replicas == base.replicas + 1
+    assert spare.gpus == base.gpus + base.gpus // base.replicas
