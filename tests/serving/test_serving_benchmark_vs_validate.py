@@ -33,7 +33,7 @@ def _rows(step: int = 40) -> list[dict[str, str]]:
 
 def test_simulated_benchmark_reproduces_validate_predictions() -> None:
     cat = builtin_catalog()
-    errs = []
+    errs, light = [], []
     for r in _rows():
         dep = deployment_for_row(r, cat)
         isl, osl = int(r["isl"]), int(r["osl"])
@@ -43,6 +43,7 @@ def test_simulated_benchmark_reproduces_validate_predictions() -> None:
         pred = predict_serving_row(r, cat)
         sim = simulate_benchmark(dep, c, isl, osl)
         st = dep.steady_state(c, isl, osl)
+        light.append(st.prompt_load < 0.1 and c <= dep.max_concurrency(isl, osl))
         errs.append((sim.ttft_s * 1e3 / pred.ttft_ms - 1.0, sim.tpot_s * 1e3 / pred.tpot_ms - 1.0,
                      sim.output_tokens_per_s / st.output_tokens_per_s - 1.0))
     e = np.abs(np.array(errs))
@@ -58,6 +59,11 @@ def test_simulated_benchmark_reproduces_validate_predictions() -> None:
     # within 5% (every 40th row, 2026-11-26: TTFT 84%, TPOT 92%, throughput 98%)
     assert np.mean(e[:, 0] <= 0.05) >= 0.80
     assert np.mean(e[:, 2] <= 0.05) >= 0.90
+    # where an arrival sees little prompt load the closed forms hold row by row (every 5th
+    # row, 2026-11-26: 96 / 99 / 97% of 410 rows within 5%); the gap is at higher load
+    lt = e[np.array(light)]
+    assert len(lt) >= 40
+    assert np.all(np.mean(lt <= 0.05, axis=0) >= 0.9)
 
 
 def test_benchmark_phases_bracket_the_mix() -> None:
