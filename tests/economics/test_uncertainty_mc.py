@@ -111,3 +111,23 @@ def test_throughput_error_moves_edge_and_rentals_not_apis() -> None:
     need_s = (res.edge_tco_usd - a_b[1]) / a_b[0]
     assert res.p_edge_cheaper["rental"] == pytest.approx(
         float(np.mean(res.edge_tco_usd < api_tco * need_s)))
+
+
+def test_decode_power_lowers_energy_only_down_to_the_served_measurement() -> None:
+    from flatbed.economics.uncertainty import DECODE_POWER_ACTIVITY_LOW, decode_power_range
+
+    assert decode_power_range(0.0) is None
+    r = decode_power_range(0.5)
+    assert r is not None
+    assert r.low == pytest.approx(1.0 - 0.5 * (1.0 - DECODE_POWER_ACTIVITY_LOW)) and r.high == 1.0
+    bars = {b["input"]: b for b in tornado(BASE, [*default_ranges(BASE), r], top=20)}
+    bar = bars["GPU power in LLM decode"]
+    # the base already counts decode at TDP: the high end is the base TCO, the low end the TCO
+    # with the energy scaled down
+    assert bar["high_usd"] == pytest.approx(tco_usd(BASE))
+    assert bar["low_usd"] == pytest.approx(tco_usd(BASE.with_(energy_kwh_per_year=700_000 * r.low)))
+    assert bar["low_usd"] < bar["high_usd"]
+    # in the Monte Carlo it can only pull the TCO down
+    with_decode = monte_carlo(BASE, samples=4000, seed=1, ranges=[*default_ranges(BASE), r])
+    without = monte_carlo(BASE, samples=4000, seed=1, ranges=default_ranges(BASE))
+    assert with_decode.tco_p50_usd < without.tco_p50_usd

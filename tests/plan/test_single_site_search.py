@@ -6,6 +6,7 @@ import itertools
 import math
 import textwrap
 
+import numpy as np
 import pytest
 
 from flatbed.catalog import builtin_catalog
@@ -103,3 +104,32 @@ def test_rejected_options_name_their_constraint() -> None:
     assert all(r.option.label in labels for r in found.evaluated if r is not found.best)
     # the Pareto front holds only non-dominated feasible options, the winner's TCO first
     assert found.pareto and found.pareto[0].tco_usd == round(found.best.tco_usd)
+
+
+def test_decode_energy_share_by_hand() -> None:
+    """One server type of 8 GPUs at a flat 50 % load, all of it LLM decode: the decode share of
+    IT energy is 0.5 × GPU range / (idle + 0.5 × (max − idle))."""
+    from types import SimpleNamespace
+
+    from flatbed.catalog import builtin_catalog
+    from flatbed.perf.power import IDLE_FRACTION
+    from flatbed.plan.chain import decode_energy_share
+
+    cat = builtin_catalog()
+    srv = cat.get("servers", "DGX-H100")
+    acc = cat.get("accelerators", srv.accelerator)
+    wl = SimpleNamespace(kind="llm", profile=lambda: [1.0] * 24)
+    sz = SimpleNamespace(gpus=8, accel=acc, workload=wl, capacity_share_at_peak=0.5,
+                         memory_bound_fraction=1.0)
+    util = np.full(8760, 0.5)
+    gpu_kw = min(srv.max_power_kw - srv.idle_power_kw, 8 * acc.tdp_w * (1 - IDLE_FRACTION) / 1e3)
+    want = 0.5 * gpu_kw / (srv.idle_power_kw + 0.5 * (srv.max_power_kw - srv.idle_power_kw))
+    got = decode_energy_share([sz], [(srv, 1)], util, {acc.id: acc})  # type: ignore[list-item]
+    assert got == pytest.approx(want)
+    assert 0.0 < got < 1.0
+    # half the busy time in prefill halves it; vision work adds none
+    assert decode_energy_share([SimpleNamespace(**{**vars(sz), "memory_bound_fraction": 0.5})],
+                               [(srv, 1)], util, {acc.id: acc}) == pytest.approx(want / 2)  # type: ignore[list-item]
+    vis = SimpleNamespace(**{**vars(sz), "workload": SimpleNamespace(kind="vision",
+                                                                     profile=wl.profile)})
+    assert decode_energy_share([vis], [(srv, 1)], util, {acc.id: acc}) == 0.0  # type: ignore[list-item]

@@ -44,6 +44,7 @@ from flatbed.economics.tco import (
     tco_usd,
 )
 from flatbed.economics.uncertainty import (
+    decode_power_range,
     default_ranges,
     monte_carlo,
     scale_edge,
@@ -158,6 +159,7 @@ def evaluate_economics(
     finance: Literal["buy", "lease", "finance"] = "buy",
     hardware_life_years: float = DEFAULT_HARDWARE_LIFE_YEARS,
     planned_utilization: float = 1.0,
+    decode_energy_share: float = 0.0,
     allow_spot: bool = False,
     moves: int = 0,
     support_usd_per_year: float = 0.0,
@@ -186,6 +188,10 @@ def evaluate_economics(
     planned_utilization
         Average utilization of the edge capacity at the plan's load [-]; break-even
         utilizations are reported on this scale.
+    decode_energy_share
+        Share of the energy that is LLM decode on the GPUs, counted at TDP by the facility
+        stage [-]; sets the "GPU power in LLM decode" uncertainty
+        (:func:`flatbed.economics.uncertainty.decode_power_range`).
     mc_samples, seed
         Monte Carlo size (0 skips it) and seed.
     """
@@ -242,6 +248,9 @@ def evaluate_economics(
 
     perf = throughput_range(share("llm"), share("vision"))
     ranges = [*default_ranges(x), perf]
+    decode = decode_power_range(decode_energy_share)
+    if decode is not None:
+        ranges.append(decode)
     mc = monte_carlo(x, opts, mc_samples, seed, ranges=ranges) if mc_samples > 0 else None
     e0 = float(tco_usd(x.with_(load_scale=0.0)))
     e1 = float(tco_usd(x.with_(load_scale=1.0)))
@@ -290,6 +299,11 @@ def evaluate_economics(
         "value": f"×{perf.low:.2f}–{perf.high:.2f} (P10–P90, delivered ÷ predicted)",
         "source": "held-out serving-sample rows (benchmarks/bench_perf_generalization.py) and "
                   "MLPerf non-LLM Offline rows; see flatbed.economics.uncertainty"})
+    if decode is not None:
+        assumptions.append({
+            "kind": "economics", "id": "uncertainty", "field": decode.name,
+            "value": f"energy ×{decode.low:.2f}–1.00 ({decode_energy_share:.0%} of it is LLM "
+                     "decode, counted at TDP)", "source": decode.source})
     for o in opts:
         for s in o.sources:
             assumptions.append({"kind": "cloud_price", "id": o.name, "field": o.kind,

@@ -33,12 +33,20 @@ cloud price                     x0.70 – x1.10   AWS cut P5 on-demand up to 45 
                                                 (catalog R74); prices trend down [est]
 throughput vs performance       by workload     delivered ÷ predicted throughput, P10–P90 of
 model                           mix (below)     rows the model was not fitted on
+GPU power in LLM decode         by decode       decode at 0.36 of the GPU's idle-to-TDP range
+                                energy share    (served, H200) up to the TDP the facility stage
+                                (below)         counts; lowers energy only
 ==============================  ==============  ================================================
 
-The last input is the performance model's own error (:func:`throughput_range`): the hardware a
+The throughput input is the performance model's own error (:func:`throughput_range`): the hardware a
 workload needs scales with ``1 / (delivered ÷ predicted throughput)``, so it scales the edge
 equipment, energy and support (:func:`scale_edge`) and the GPU hours of cloud GPU rentals, which
 are sized with the same model; per-token API prices are unaffected.
+
+The facility stage counts a busy GPU at its TDP in every phase, an upper bound for memory-bound
+LLM decode (:func:`decode_power_range`): the site's energy and fuel scale by
+``1 − D·(1 − a)`` for the share ``D`` of its energy that is LLM decode on the GPUs, with
+``a`` from :data:`DECODE_POWER_ACTIVITY_LOW` up to 1.
 
 Monte Carlo distributions are triangular (low, mode = base, high), independent, sampled with
 ``numpy.random.default_rng(seed)`` so a seed reproduces the result exactly.
@@ -59,6 +67,7 @@ from flatbed.economics.tco import TcoInputs, tco_usd
 __all__ = [
     "InputRange",
     "MonteCarloResult",
+    "decode_power_range",
     "default_ranges",
     "monte_carlo",
     "scale_edge",
@@ -79,6 +88,30 @@ VISION_THROUGHPUT_P10_P90 = (0.79, 1.53)
 398 rows (``benchmarks/bench_perf_generalization.py``, which runs ``flatbed validate`` on
 ``mlperf_results.csv``; 2026-11-26, after the fitted clock-power exponent; in-sample for the
 Hopper task coefficients, so if anything narrow)."""
+
+
+DECODE_POWER_ACTIVITY_LOW = 0.36
+"""Lowest GPU power in LLM decode, as a fraction of the idle-to-TDP range [-]: whole served
+decode steps on an H200 drew 137–300 W of 700 W across four attention architectures (Ma, Afzal,
+Eitzinger & Wellein, "The Illusion of Power Capping in LLM Decode", arXiv:2605.11999, 2026);
+300 W is (300 − 79)/(700 − 79) = 0.36 with the 79 W idle measured on an H200
+(``benchmarks/device/h200_phase_power_2026-11-26.json``). Splitwise (Patel et al., ISCA 2024,
+Fig. 7) measured 60–75 % of TDP for the token phase on DGX-H100 at larger batches, inside the
+range."""
+
+
+def decode_power_range(decode_energy_share: float) -> InputRange | None:
+    """GPU power in LLM decode as an uncertain input, for a site where ``decode_energy_share``
+    of the energy is LLM decode drawn at TDP by the facility stage [-]. The energy, fuel and gas
+    scale from ``1 − D·(1 − a_low)`` up to 1 (the base); ``None`` when there is no decode."""
+    d = float(np.clip(decode_energy_share, 0.0, 1.0))
+    if d <= 0.0:
+        return None
+    lo = 1.0 - d * (1.0 - DECODE_POWER_ACTIVITY_LOW)
+    return InputRange("GPU power in LLM decode",
+                      ("energy_kwh_per_year", "fuel_l_per_year", "gas_m3_per_year"), lo, 1.0,
+                      "scale", "served decode 137–300 W of 700 W on H200 (Ma et al. 2026) up "
+                      "to TDP; see flatbed.economics.uncertainty")
 
 
 def throughput_range(llm_share: float, vision_share: float) -> InputRange:

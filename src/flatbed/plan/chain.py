@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from flatbed.facility.cooling import COOLING_POWER
 from flatbed.facility.evaluate import FacilityResult, evaluate_facility, weather_for_site
 from flatbed.facility.thermal import hourly_utilization
 from flatbed.facility.weather import WeatherYear
+from flatbed.perf.power import IDLE_FRACTION
 from flatbed.plan.result import (
     Alternative,
     Assumption,
@@ -282,6 +283,32 @@ def size_workload(ctx: SiteContext, w: AnyWorkload, opt: WorkloadOption,
     return base
 
 
+def decode_energy_share(sizings: Sequence[WorkloadSizing], groups: Sequence[tuple[Server, int]],
+                        util: np.ndarray, accels: Mapping[str, Accelerator]) -> float:
+    """Share of the site's IT energy that is LLM decode on the GPUs, as the facility stage
+    counts it (a busy GPU at its TDP in every phase) [-].
+
+    GPU dynamic energy is the year-average site utilization × each server's GPUs × TDP above
+    idle (:data:`flatbed.perf.power.IDLE_FRACTION`), within the server's dynamic range (a
+    capped server's is smaller); its LLM-decode part is the TDP-weighted
+    busy time of the LLM workloads times their decode time share
+    (:func:`decode_time_share`); IT energy is the linear server power model
+    ``idle + u·(max − idle)`` the year simulation uses.
+    """
+    u = float(util.mean()) if util.size else 0.0
+    it_kw = sum(n * (s.idle_power_kw + u * (s.max_power_kw - s.idle_power_kw)) for s, n in groups)
+    gpu_dyn_kw = u * sum(n * min(s.max_power_kw - s.idle_power_kw, s.accelerator_count
+                                 * accels[s.accelerator].tdp_w * (1.0 - IDLE_FRACTION) / 1e3)
+                         for s, n in groups if s.accelerator in accels)
+    busy = np.array([s.gpus * s.accel.tdp_w * float(np.mean(hourly_utilization(
+        s.workload.profile(), min(1.0, s.capacity_share_at_peak)))) for s in sizings])
+    dec = np.array([s.memory_bound_fraction if s.workload.kind == "llm" else 0.0
+                    for s in sizings])
+    if it_kw <= 0 or busy.sum() <= 0:
+        return 0.0
+    return float(np.clip(gpu_dyn_kw * float((busy * dec).sum() / busy.sum()) / it_kw, 0.0, 1.0))
+
+
 def decode_time_share(dep: Any, w: LLMWorkload, res: SizingResult) -> float:
     """Share of a replica's busy time spent in (memory-bound) decode at the sized peak.
 
@@ -423,6 +450,7 @@ def evaluate_option(ctx: SiteContext, opt: SiteOption, mc_samples: int = 0) -> O
         accelerators={s.accel.id: s.accel for s in sizings},
         horizon_years=scen.horizon_years, currency_year=scen.currency_year,
         finance=scen.finance, planned_utilization=float(util.mean()) if util.size else 1.0,
+        decode_energy_share=decode_energy_share(sizings, groups, util, accels),
         mc_samples=mc_samples, seed=ctx.seed,
     )
     result.economics = econ

@@ -15,12 +15,15 @@ replaced the built-in model (docs/planning.md, "Replacing a stage").
 """
 
 import dataclasses
+from typing import Any
 
+from flatbed.scenario import LLMWorkload
 from flatbed.serving.sizing import LLM_SIZING, SizingResult, size_llm_replicas
 
 
 @LLM_SIZING.register("spare_replica")
-def spare_replica(deployment, workload, seed=0, duration_s=300.0) -> SizingResult:  # noqa: ANN001
+def spare_replica(deployment: Any, workload: LLMWorkload, seed: int = 0,
+                  duration_s: float = 300.0) -> SizingResult:
     """The built-in sizing (smallest count meeting the simulated p99 SLOs), plus one."""
     res = size_llm_replicas(deployment, workload, seed=seed, duration_s=duration_s)
     return dataclasses.replace(res, replicas=res.replicas + 1)
