@@ -38,10 +38,10 @@ GPU power in LLM decode         by decode       decode at 0.36 of the GPU's idle
                                 (below)         counts; lowers energy only
 ==============================  ==============  ================================================
 
-The throughput input is the performance model's own error (:func:`throughput_range`): the hardware a
-workload needs scales with ``1 / (delivered ÷ predicted throughput)``, so it scales the edge
-equipment, energy and support (:func:`scale_edge`) and the GPU hours of cloud GPU rentals, which
-are sized with the same model; per-token API prices are unaffected.
+The throughput input is the performance model's own error (:func:`throughput_range`): the
+hardware a workload needs scales with ``1 / (delivered ÷ predicted throughput)``, so it scales
+the edge equipment, energy and support (:func:`scale_edge`) and the GPU hours of cloud GPU
+rentals, which are sized with the same model; per-token API prices are unaffected.
 
 The facility stage counts a busy GPU at its TDP in every phase, an upper bound for memory-bound
 LLM decode (:func:`decode_power_range`): the site's energy and fuel scale by
