@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import NamedTuple
 
 from flatbed.catalog.records import Accelerator, ModelArch
 from flatbed.perf.power import cap_time_factors
@@ -377,6 +378,21 @@ def wave_mean_iterations(n: int, isl: float, osl: float, budget: float) -> float
     return total / n
 
 
+class _IterationConstants(NamedTuple):
+    """Per-deployment factors of :meth:`LLMDeployment.iteration_time_s` (per GPU)."""
+
+    weight_bytes: float
+    expert_bytes_all: float
+    dense_params_gpu: float
+    expert_params_active: float
+    lm_head_gpu: float
+    attn_layers_share: float
+    p_gemm: float
+    p_attn: float
+    bw: float
+    link: float
+
+
 @dataclass(frozen=True)
 class SteadyState:
     """Closed-loop steady state at a fixed number of requests in flight."""
@@ -469,6 +485,32 @@ class LLMDeployment:
         return float(a), float(b)
 
     @cached_property
+    def _iteration_constants(self) -> _IterationConstants:
+        """What :meth:`iteration_time_s` needs that depends on the deployment alone."""
+        s, acc, tp, pp = self._shapes, self.accel, self.tp, self.pp
+        wb = bytes_per_value(self.precision)
+        w_attn = s.layers * s.attn_params / tp
+        w_dense = s.dense_layers * s.dense_ffn_params / tp
+        w_shared = s.moe_layers * s.shared * s.expert_params / tp
+        peak = acc.peak_dense_tflops
+        p_gemm = peak[compute_precision(acc, self.precision)] * 1e12  # type: ignore[index]
+        return _IterationConstants(
+            # weights streamed every iteration; the LM head stays in BF16
+            weight_bytes=(w_attn + w_dense + w_shared) / pp * wb + s.lm_head_params / tp * 2.0,
+            # all local experts' weights; an iteration streams the touched fraction
+            expert_bytes_all=s.moe_layers * (s.experts / self.ep) * s.expert_params
+            / self.moe_tp / pp * wb,
+            dense_params_gpu=w_attn + w_dense + w_shared,
+            expert_params_active=s.moe_layers * s.topk * s.expert_params / (self.ep * self.moe_tp),
+            lm_head_gpu=s.lm_head_params / tp,
+            attn_layers_share=max(1.0, s.heads / tp) / s.heads * s.layers / pp,
+            p_gemm=p_gemm,
+            p_attn=peak.get("bf16", p_gemm / 1e12) * 1e12,
+            bw=acc.memory_bandwidth_tb_per_s * 1e12,
+            link=acc.interconnect_gb_per_s / 2.0 * 1e9 * LINK_EFFICIENCY,  # one direction
+        )
+
+    @cached_property
     def _kv_bytes_per_token_gpu(self) -> float:
         """KV-cache bytes one token occupies on one GPU, summed over its layers [B]."""
         s = self._shapes
@@ -541,7 +583,7 @@ class LLMDeployment:
             raise ValueError("token and sequence counts must be non-negative")
         c = self.coef
         s = self._shapes
-        acc = self.accel
+        k = self._iteration_constants
         tokens = prefill_tokens + decode_seqs
         if tokens <= 0:
             return 0.0
@@ -549,20 +591,12 @@ class LLMDeployment:
             prefill_pairs = prefill_tokens * prefill_tokens / 2.0
         if prefill_seqs is None:
             prefill_seqs = 1.0 if prefill_tokens > 0 else 0.0
-        wb = bytes_per_value(self.precision)
         tp, dp, pp = self.tp, self.dp_attention, self.pp
-        layers_stage = s.layers / pp
 
         # --- memory traffic per GPU [B]
-        w_attn = s.layers * s.attn_params / tp
-        w_dense = s.dense_layers * s.dense_ffn_params / tp
-        w_shared = s.moe_layers * s.shared * s.expert_params / tp
-        local_experts = s.experts / self.ep
         frac = experts_touched_fraction(tokens, s.experts, s.topk)
-        w_experts = s.moe_layers * local_experts * frac * s.expert_params / self.moe_tp
-        weight_bytes = (w_attn + w_dense + w_shared) / pp * wb
-        weight_bytes += s.lm_head_params / tp * 2.0  # LM head in BF16
-        expert_bytes = w_experts / pp * wb
+        weight_bytes = k.weight_bytes
+        expert_bytes = k.expert_bytes_all * frac
         # with attention data parallelism each prompt lands on one rank: the busiest rank
         # holds ceil(prompts/dp) of them, while decodes spread evenly
         n_pf = max(prefill_seqs, 1.0)
@@ -574,20 +608,15 @@ class LLMDeployment:
         kv_bytes += pf_rank * self._kv_bytes_per_token_gpu  # KV written by prefill
 
         # --- FLOPs per GPU
-        dense_lin = (
-            s.layers * s.attn_params / tp * tok_rank
-            + s.dense_layers * s.dense_ffn_params / tp * tok_rank
-            + s.moe_layers * s.shared * s.expert_params / tp * tok_rank
-        )
-        expert_lin = s.moe_layers * s.topk * s.expert_params * tokens / (self.ep * self.moe_tp)
-        logits = (decode_seqs + prefill_seqs) * s.lm_head_params / tp / dp
+        dense_lin = k.dense_params_gpu * tok_rank
+        expert_lin = k.expert_params_active * tokens
+        logits = (decode_seqs + prefill_seqs) * k.lm_head_gpu / dp
         dense_flops = 2.0 * (dense_lin / pp + logits)
         expert_flops = 2.0 * expert_lin / pp
         pf_pairs = self._shape_pairs(prefill_pairs, prefill_tokens) * pf_share
-        heads_share = max(1.0, s.heads / tp) / s.heads
         attn_flops = (
             s.attn_flops_per_pair * ctx_eff / dp + s.attn_flops_per_pair_prefill * pf_pairs
-        ) * heads_share * s.layers / pp
+        ) * k.attn_layers_share
         # GEMM efficiency falls when the token (row) dimension M is small: the tensor-core
         # tiles are only partly filled (M/(M + m_half)); experts see M = tokens·k/E each
         m_dense = tok_rank
@@ -595,15 +624,12 @@ class LLMDeployment:
         fill_dense = m_dense / (m_dense + c.m_half)
         fill_expert = m_expert / (m_expert + c.m_half)
 
-        peak = acc.peak_dense_tflops
-        p_gemm = peak[compute_precision(acc, self.precision)] * 1e12  # type: ignore[index]
-        p_attn = peak.get("bf16", p_gemm / 1e12) * 1e12
+        p_gemm, p_attn, bw = k.p_gemm, k.p_attn, k.bw
         t_gemm = (
             dense_flops / (p_gemm * c.eta_gemm * fill_dense)
             + expert_flops / (p_gemm * c.eta_gemm * c.eta_moe * fill_expert)
         )
         t_attn = attn_flops / (p_attn * c.eta_attn)
-        bw = acc.memory_bandwidth_tb_per_s * 1e12
         t_weights = weight_bytes / (bw * c.eta_mem) + expert_bytes / (
             bw * c.eta_mem * c.eta_moe_mem
         )
@@ -620,8 +646,9 @@ class LLMDeployment:
         t_gpu = (t_gemm**n + t_weights**n) ** (1.0 / n) + (t_attn**n + t_kv**n) ** (1.0 / n)
 
         # --- communication over the scale-up link
-        link = acc.interconnect_gb_per_s / 2.0 * 1e9 * LINK_EFFICIENCY  # one direction
+        link = k.link
         act_bytes = 2.0  # BF16 activations
+        layers_stage = s.layers / pp
         t_comm = 0.0
         if tp > 1:
             msg = tok_rank * self.arch.hidden_size * act_bytes
