@@ -43,8 +43,13 @@ def test_fit_recovers_synthetic_truth() -> None:
     base = DEFAULT_COEFFICIENTS["vllm"]
     truth = replace(base, eta_mem=0.55, eta_gemm=0.5, t_ttft_s=0.03)
     rows = _rows("vllm", truth)
-    fitted, n = fit_engine_coefficients(rows, CAT, "vllm", start=base)
+    seen: list[tuple[str, int, int]] = []
+    fitted, n = fit_engine_coefficients(rows, CAT, "vllm", start=base,
+                                        progress=lambda *a: seen.append(a))
     assert n == len(rows)
+    # progress is reported once per evaluation of the model over every row
+    assert seen and [e for _, _, e in seen] == list(range(1, len(seen) + 1))
+    assert {(eng, k) for eng, k, _ in seen} == {("vllm", len(rows))}
     # the two dominant, well-identified coefficients come back
     assert fitted.eta_mem == pytest.approx(0.55, rel=0.1)
     assert fitted.eta_gemm == pytest.approx(0.5, rel=0.2)

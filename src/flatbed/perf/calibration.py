@@ -17,7 +17,7 @@ coefficients; :func:`load_coefficients` reads them back for a scenario.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, fields, replace
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,7 @@ def fit_engine_coefficients(
     engine: str,
     start: EngineCoefficients | None = None,
     ttft_weight: float = 1.0,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[EngineCoefficients, int]:
     """Fit one engine's coefficients to measured rows; returns (coefficients, rows used).
 
@@ -97,6 +98,9 @@ def fit_engine_coefficients(
         Starting point (default: shipped coefficients).
     ttft_weight
         Weight of the TTFT residuals relative to TPOT [-] (TTFT is noisier in closed loops).
+    progress
+        Called as ``progress(engine, rows, evaluations)`` after each evaluation of the model
+        over all rows (a fit takes a few hundred to a few thousand).
     """
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
@@ -105,13 +109,19 @@ def fit_engine_coefficients(
     if len(data) < len(FITTED):
         return base, len(data)
 
+    evaluations = 0
+
     def resid(x: np.ndarray) -> np.ndarray:
+        nonlocal evaluations
         coef = _coef(base, x)
         out = np.empty(2 * len(data))
         for i, (dep, c, isl, osl, ttft, tpot) in enumerate(data):
             st = dep.with_coefficients(coef).steady_state(c, isl, osl)  # type: ignore[attr-defined]
             out[2 * i] = math.log(st.tpot_s / tpot)
             out[2 * i + 1] = ttft_weight * math.log(st.ttft_s / ttft)
+        evaluations += 1
+        if progress is not None:
+            progress(engine, len(data), evaluations)
         return out
 
     # the robust loss is not convex in the coefficients: start from the given point and from
@@ -127,11 +137,12 @@ def fit_engine_coefficients(
 
 
 def fit_all(
-    rows: Sequence[dict[str, str]], catalog: Catalog
+    rows: Sequence[dict[str, str]], catalog: Catalog,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, tuple[EngineCoefficients, int]]:
     """:func:`fit_engine_coefficients` for every engine present in ``rows``."""
     engines = sorted({(r.get("backend") or "").strip().lower() for r in rows} & set(ENGINES))
-    return {e: fit_engine_coefficients(rows, catalog, e) for e in engines}
+    return {e: fit_engine_coefficients(rows, catalog, e, progress=progress) for e in engines}
 
 
 def save_coefficients(coefs: dict[str, EngineCoefficients], path: str | Path) -> None:

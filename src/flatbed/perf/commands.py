@@ -84,6 +84,8 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Refit the engine coefficients to your own measurements and write them as YAML."""
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
         from flatbed.catalog import load_catalog
         from flatbed.perf.calibration import fit_all, save_coefficients
         from flatbed.validate import detect_kind, read_csv
@@ -94,7 +96,15 @@ def register(app: typer.Typer) -> None:
                 raise InputError(f"{file}: calibrate needs serving-sample columns (model_path, "
                                  "system, backend, isl, osl, batch_size, silicon_ttft_ms, "
                                  "silicon_tpot_ms, tp_size, …)")
-            fits = fit_all(rows, load_catalog())
+            with Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                          TimeElapsedColumn(), console=err, transient=True) as bar:
+                task = bar.add_task("reading the catalog")
+
+                def show(engine: str, n_rows: int, evaluations: int) -> None:
+                    bar.update(task, description=f"fitting {engine} on {n_rows} rows: "
+                                                 f"{evaluations} model evaluations")
+
+                fits = fit_all(rows, load_catalog(), progress=show)
         except InputError as exc:
             err.print(f"error: {exc}", markup=False, highlight=False)
             raise typer.Exit(2) from None
