@@ -290,10 +290,9 @@ def decode_energy_share(sizings: Sequence[WorkloadSizing], groups: Sequence[tupl
 
     GPU dynamic energy is the year-average site utilization × each server's GPUs × TDP above
     idle (:data:`flatbed.perf.power.IDLE_FRACTION`), within the server's dynamic range (a
-    capped server's is smaller); its LLM-decode part is the TDP-weighted
-    busy time of the LLM workloads times their decode time share
-    (:func:`decode_time_share`); IT energy is the linear server power model
-    ``idle + u·(max − idle)`` the year simulation uses.
+    capped server's is smaller). Its LLM-decode part is the TDP-weighted busy time of the LLM
+    workloads times their decode time share (:func:`decode_time_share`). IT energy is the
+    linear server power model ``idle + u·(max − idle)`` the year simulation uses.
     """
     u = float(util.mean()) if util.size else 0.0
     it_kw = sum(n * (s.idle_power_kw + u * (s.max_power_kw - s.idle_power_kw)) for s, n in groups)
