@@ -106,3 +106,42 @@ def test_core_never_imports_ray() -> None:
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60)
     assert res.returncode == 0, res.stderr
+
+
+def stage_in_worker(scen: Scenario) -> dict[str, float | str]:
+    """The stage each variant picks, and whether this worker process has it registered."""
+    from flatbed.serving.sizing import LLM_SIZING
+
+    name = scen.stages.llm_sizing
+    return {"stage": name, "registered": "yes" if name in LLM_SIZING else "no"}
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_plugins_reach_the_workers(tmp_path: Path, start: str,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    from flatbed.serving.sizing import LLM_SIZING
+
+    if start == "spawn":  # a spawned worker starts bare: only the initializer can load them
+        spawn = multiprocessing.get_context("spawn")
+        monkeypatch.setattr(multiprocessing, "get_context", lambda *_: spawn)
+
+    plugin = tmp_path / "sweep_stages.py"
+    plugin.write_text("from flatbed.serving.sizing import LLM_SIZING, size_llm_replicas\n"
+                      "LLM_SIZING.register('sweep_policy')(size_llm_replicas)\n",
+                      encoding="utf-8")
+    spec = parse_sweep_spec({"mode": "grid", "parameters": {
+        "stages.llm_sizing": ["flatbed", "sweep_policy"],
+        "sites[0].grid_usd_per_kwh": [0.05, 0.10]}})
+    try:
+        with pytest.raises(InputError, match="unknown llm_sizing 'sweep_policy'"):
+            run_sweep(base_scenario(), spec, stage_in_worker, workers=1,
+                      out=tmp_path / "no.parquet", progress=False)
+        t = pq.read_table(run_sweep(base_scenario(), spec, stage_in_worker, workers=2,
+                                    out=tmp_path / "yes.parquet", progress=False,
+                                    plugins=[str(plugin)])).to_pylist()
+        assert sorted(r["stage"] for r in t) == ["flatbed"] * 2 + ["sweep_policy"] * 2
+        assert all(r["registered"] == "yes" and r["error"] is None for r in t)
+    finally:
+        LLM_SIZING.unregister("sweep_policy")

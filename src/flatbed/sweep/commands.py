@@ -56,8 +56,12 @@ def register(app: typer.Typer) -> None:
             help="plan (single-site chain), fleet (fleet optimizer), summary (cheap), or "
                  "module:function.")] = "plan",
         progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+        plugin: Annotated[list[str] | None, typer.Option(
+            "--plugin", help="Python file (or module) registering stage functions, loaded in "
+            "every worker; repeatable.")] = None,
     ) -> None:
         """Run a grid or random sweep over scenario parameters; write tidy Parquet."""
+        from flatbed.registry import load_plugins
         from flatbed.scenario import load_scenario
         from flatbed.sweep.query import query_results
         from flatbed.sweep.run import run_sweep
@@ -66,11 +70,13 @@ def register(app: typer.Typer) -> None:
         try:
             if backend not in ("local", "ray"):
                 raise InputError(f"unknown backend {backend!r}; use local or ray")
+            load_plugins(plugin or [])
             base = load_scenario(scenario)
             sp = load_sweep_spec(spec)
             fn = resolve_evaluate(evaluate)
             path = run_sweep(base, sp, fn, backend=backend,  # type: ignore[arg-type]
-                             workers=workers, address=address, out=out_path, progress=progress)
+                             workers=workers, address=address, out=out_path, progress=progress,
+                             plugins=plugin or [])
             _, rows = query_results(path, "SELECT count(*), count(error) FROM results")
         except InputError as exc:
             err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)

@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from flatbed.errors import InputError
+from flatbed.registry import load_plugins
 from flatbed.scenario import Scenario
 from flatbed.sweep.paths import apply_overrides
 from flatbed.sweep.spec import SweepSpec, Value, variants
@@ -72,7 +73,9 @@ def _chunk_size(n_tasks: int, workers: int) -> int:
     return max(1, math.ceil(n_tasks / (workers * 8)))
 
 
-def _eval_chunk(base_json: str, evaluate: Evaluate, chunk: list[Task]) -> list[Row]:
+def _eval_chunk(base_json: str, evaluate: Evaluate, chunk: list[Task],
+                plugins: Sequence[str]) -> list[Row]:
+    load_plugins(plugins)  # once per worker process; the stages a variant picks
     return [evaluate_variant(base_json, evaluate, i, ov) for i, ov in chunk]
 
 
@@ -81,13 +84,14 @@ def _eval_chunk(base_json: str, evaluate: Evaluate, chunk: list[Task]) -> list[R
 _WORKER_STATE: dict[str, Any] = {}
 
 
-def _init_worker(base_json: str, evaluate: Evaluate) -> None:
+def _init_worker(base_json: str, evaluate: Evaluate, plugins: Sequence[str]) -> None:
     _WORKER_STATE["base"] = base_json
     _WORKER_STATE["evaluate"] = evaluate
+    load_plugins(plugins)  # a forked worker has them already (then this is a no-op)
 
 
 def _worker_chunk(chunk: list[Task]) -> list[Row]:
-    return _eval_chunk(_WORKER_STATE["base"], _WORKER_STATE["evaluate"], chunk)
+    return _eval_chunk(_WORKER_STATE["base"], _WORKER_STATE["evaluate"], chunk, ())
 
 
 def _progress(total: int, enabled: bool) -> Any:
@@ -97,7 +101,7 @@ def _progress(total: int, enabled: bool) -> Any:
 
 
 def _run_local(base_json: str, evaluate: Evaluate, tasks: list[Task], workers: int,
-               progress: bool) -> list[Row]:
+               progress: bool, plugins: Sequence[str] = ()) -> list[Row]:
     rows: list[Row] = []
     bar = _progress(len(tasks), progress)
     try:
@@ -109,7 +113,7 @@ def _run_local(base_json: str, evaluate: Evaluate, tasks: list[Task], workers: i
         ctx = multiprocessing.get_context("fork") if "fork" in \
             multiprocessing.get_all_start_methods() else None
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(base_json, evaluate)) as ex:
+                                 initargs=(base_json, evaluate, list(plugins))) as ex:
             pending: set[Future[list[Row]]] = {
                 ex.submit(_worker_chunk, c) for c in _chunk(tasks, _chunk_size(len(tasks),
                                                                                  workers))}
@@ -138,7 +142,7 @@ def _installed(module: str) -> bool:
 
 
 def _run_ray(base_json: str, evaluate: Evaluate, tasks: list[Task], workers: int | None,
-             address: str | None, progress: bool) -> list[Row]:
+             address: str | None, progress: bool, plugins: Sequence[str] = ()) -> list[Row]:
     try:
         import ray
         import ray.cloudpickle as cloudpickle
@@ -170,7 +174,7 @@ def _run_ray(base_json: str, evaluate: Evaluate, tasks: list[Task], workers: int
         remote = ray.remote(_eval_chunk)
         base_ref = ray.put(base_json)
         eval_ref = ray.put(evaluate)
-        refs = [remote.remote(base_ref, eval_ref, c)
+        refs = [remote.remote(base_ref, eval_ref, c, list(plugins))
                 for c in _chunk(tasks, _chunk_size(len(tasks), n_workers))]
         rows: list[Row] = []
         bar = _progress(len(tasks), progress)
@@ -251,6 +255,7 @@ def run_sweep(
     out: str | Path = "sweep.parquet",
     progress: bool = True,
     validate_first: bool = True,
+    plugins: Sequence[str] = (),
 ) -> Path:
     """Evaluate every variant of ``spec`` applied to ``base`` and write them to Parquet.
 
@@ -278,6 +283,11 @@ def run_sweep(
         Apply every variant's overrides in this process before starting workers, so a bad path
         or value fails fast with :class:`InputError` instead of as 1,000 error rows.
 
+    plugins : sequence of str
+        Plug-ins registering stage functions (:func:`flatbed.registry.load_plugins`), loaded
+        here and in every worker (on a Ray cluster they must exist at the same path, or be an
+        importable module, on every node).
+
     Returns
     -------
     Path
@@ -289,6 +299,7 @@ def run_sweep(
     if address and backend != "ray":
         raise InputError("--address is for the ray backend")
     var = variants(spec)
+    load_plugins(plugins)
     if validate_first:
         _validate_all(base, var)
     tasks: list[Task] = list(enumerate(var))
@@ -297,9 +308,9 @@ def run_sweep(
     if n_workers < 1:
         raise InputError("workers must be at least 1")
     if backend == "local":
-        rows = _run_local(base_json, evaluate, tasks, n_workers, progress)
+        rows = _run_local(base_json, evaluate, tasks, n_workers, progress, plugins)
     else:
-        rows = _run_ray(base_json, evaluate, tasks, workers, address, progress)
+        rows = _run_ray(base_json, evaluate, tasks, workers, address, progress, plugins)
     meta = {"flatbed_sweep": json.dumps({
         "spec": spec.model_dump(mode="json"), "scenario": base.name, "backend": backend,
         "variants": len(var), "evaluate": f"{getattr(evaluate, '__module__', '?')}:"
