@@ -299,8 +299,8 @@ def decode_energy_share(sizings: Sequence[WorkloadSizing], groups: Sequence[tupl
     gpu_dyn_kw = u * sum(n * min(s.max_power_kw - s.idle_power_kw, s.accelerator_count
                                  * accels[s.accelerator].tdp_w * (1.0 - IDLE_FRACTION) / 1e3)
                          for s, n in groups if s.accelerator in accels)
-    busy = np.array([s.gpus * s.accel.tdp_w * float(np.mean(hourly_utilization(
-        s.workload.profile(), min(1.0, s.capacity_share_at_peak)))) for s in sizings])
+    busy = np.array([s.gpus * s.accel.tdp_w * float(np.mean(workload_busy_hourly(s)))
+                     for s in sizings])
     dec = np.array([s.memory_bound_fraction if s.workload.kind == "llm" else 0.0
                     for s in sizings])
     if it_kw <= 0 or busy.sum() <= 0:
@@ -349,9 +349,14 @@ def hourly_site_utilization(sizings: Sequence[WorkloadSizing]) -> np.ndarray:
     weights = np.array([s.gpus * s.accel.tdp_w for s in sizings], dtype=float)
     if weights.sum() <= 0:
         return np.zeros(int(HOURS_PER_YEAR))
-    series = [hourly_utilization(s.workload.profile(), min(1.0, s.capacity_share_at_peak))
-              for s in sizings]
+    series = [workload_busy_hourly(s) for s in sizings]
     return np.average(np.vstack(series), axis=0, weights=weights)
+
+
+def workload_busy_hourly(s: WorkloadSizing) -> np.ndarray:
+    """One workload's GPU busy fraction per hour: its daily profile × its busy share at the
+    peak."""
+    return hourly_utilization(s.workload.profile(), min(1.0, s.capacity_share_at_peak))
 
 
 def count_servers(sizings: Sequence[WorkloadSizing]) -> dict[str, int]:
