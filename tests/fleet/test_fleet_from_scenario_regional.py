@@ -80,10 +80,16 @@ def test_bridge_maps_demand_budgets_and_prices(scen: Scenario, cat: Catalog) -> 
     assert fw[cam.id].latency_budget_ms == latency_budget_ms(cam) == 15.0
     assert fw["tempe-clinical-notes"].data_where == "on_site"
     assert fw["tempe-clinical-notes"].regime == "HIPAA"
-    # cloud price: cheapest Llama-3.1-8B API in the catalog is $0.10 in / $0.15 out per 1M
-    # tokens (together-small-chat); office-hours profile mean = sum(profile)/24
+    # cloud price: the cheapest Llama-3.1-8B API in the catalog for this request shape (1500 in,
+    # 250 out; together-small-chat, $0.18 / $0.18 per 1M tokens, 2026-11-26); office-hours
+    # profile mean = sum(profile)/24
+    apis = [a for a in cat.all("api_prices") if getattr(a, "model", None) == "Llama-3.1-8B"]
+    usd_per_request = min(1500 * a.usd_per_million_input_tokens  # type: ignore[attr-defined]
+                          + 250 * a.usd_per_million_output_tokens  # type: ignore[attr-defined]
+                          for a in apis) / 1e6
+    assert usd_per_request == pytest.approx((1500 + 250) * 0.18 / 1e6)
     mean = sum(chat.profile()) / 24
-    per_year = mean * 3600 * 8760 * (1500 * 0.10 + 250 * 0.15) / 1e6
+    per_year = mean * 3600 * 8760 * usd_per_request
     assert fw[chat.id].cloud_usd_per_unit_year == pytest.approx(per_year, rel=1e-9)
     # no API in the catalog serves RetinaNet
     assert fw["aero-part-inspect"].cloud_usd_per_unit_year is None
