@@ -69,6 +69,11 @@ GOOD = textwrap.dedent("""\
         streams: 100
         fps: 10
         deadline_p99_ms: 100
+    constraints:
+      objective: tco
+    stages:
+      llm_sizing: flatbed
+      cooling_power: flatbed
     """)
 
 
@@ -222,3 +227,13 @@ def test_norway_is_a_country_not_false(cat: Catalog) -> None:
     assert scen.sites[0].country == "NO"
     assert parse(GOOD.replace("grid_kw: 500", "grid_kw: 500\n    generators_allowed: false"),
                  cat).sites[0].generators_allowed is False
+
+
+def test_stage_typos_name_the_line_and_the_match(cat: Catalog) -> None:
+    msg = error_of(GOOD.replace("llm_sizing: flatbed", "llm_sizing: flatbd"), cat)
+    line = GOOD.splitlines().index("  llm_sizing: flatbed") + 1
+    assert msg.startswith(f"s.yaml: line {line}: stages.llm_sizing: unknown llm_sizing 'flatbd'")
+    assert "did you mean 'flatbed'" in msg
+    # a misspelt stage key is an unknown field, with the field it was probably meant to be
+    msg = error_of(GOOD.replace("cooling_power: flatbed", "coolingpower: flatbed"), cat)
+    assert "stages.coolingpower" in msg and "cooling_power" in msg
