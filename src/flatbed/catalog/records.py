@@ -183,7 +183,9 @@ class RoadLimit(Record):
     tractor_trailer_tare_kg: float = Field(gt=0, description="Tractor plus chassis/trailer [kg].")
     max_height_m: float = Field(gt=0)
     max_width_m: float = Field(gt=0)
-    max_length_m: float = Field(gt=0)
+    max_length_m: float = Field(
+        gt=0, description="Longest load a standard trailer carries [m] (not the whole vehicle)."
+    )
     max_axle_kg: float | None = Field(default=None, gt=0)
 
 
