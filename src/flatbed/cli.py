@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from flatbed.cli_options import PluginOption
 from flatbed.errors import InputError
 
 app = typer.Typer(
@@ -27,13 +28,6 @@ app.add_typer(catalog_app, name="catalog")
 
 out = Console()
 err = Console(stderr=True)
-
-
-PluginOption = Annotated[
-    list[str] | None,
-    typer.Option("--plugin", help="Python file (or module) registering stage functions "
-                 "that the scenario's `stages:` picks (see `flatbed stages`); repeatable."),
-]
 
 
 def fail(exc: InputError) -> typer.Exit:

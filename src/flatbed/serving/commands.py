@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from flatbed.cli_options import PluginOption
 from flatbed.errors import InputError
 
 out = Console()
@@ -81,11 +82,7 @@ def register(app: typer.Typer) -> None:
         duration: Annotated[
             float, typer.Option(help="Simulated peak-hour seconds per workload.")
         ] = 600.0,
-        plugin: Annotated[
-            list[str] | None,
-            typer.Option("--plugin", help="Python file (or module) registering stage "
-                         "functions the scenario's `stages:` picks; repeatable."),
-        ] = None,
+        plugin: PluginOption = None,
     ) -> None:
         """Simulate SCENARIO's workloads request by request at the peak hour: replicas sized on
         simulated p99, TTFT/TPOT/end-to-end percentiles, goodput, utilization, edge vs cloud."""

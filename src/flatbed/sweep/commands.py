@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from flatbed.cli_options import PluginOption
 from flatbed.errors import InputError
 
 out = Console()
@@ -56,9 +57,7 @@ def register(app: typer.Typer) -> None:
             help="plan (single-site chain), fleet (fleet optimizer), summary (cheap), or "
                  "module:function.")] = "plan",
         progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
-        plugin: Annotated[list[str] | None, typer.Option(
-            "--plugin", help="Python file (or module) registering stage functions, loaded in "
-            "every worker; repeatable.")] = None,
+        plugin: PluginOption = None,
     ) -> None:
         """Run a grid or random sweep over scenario parameters; write tidy Parquet."""
         from flatbed.registry import load_plugins

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
+from flatbed.cli_options import PluginOption
 from flatbed.errors import InputError
 
 
@@ -24,9 +23,7 @@ def register(app: typer.Typer) -> None:
                                            "body accepted [bytes]; larger ones get 413."),
         workers: int | None = typer.Option(None, min=1, help="Planning worker processes "
                                            "(default: one per CPU)."),
-        plugin: Annotated[list[str] | None, typer.Option(
-            "--plugin", help="Python file (or module) registering stage functions; "
-            "repeatable.")] = None,
+        plugin: PluginOption = None,
     ) -> None:
         """Start the web app: edit and validate scenarios, run plans, view and compare reports."""
         import uvicorn
