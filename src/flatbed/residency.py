@@ -17,11 +17,28 @@ Regimes and what they say (research notes ``catalog_facts.md`` §9, sources R88�
   need adequacy (Art. 45), safeguards such as SCCs (Art. 46) or a derogation (Art. 49).
 - **PIPL** (China) Art. 38–40: export needs a CAC security assessment or another Art. 38
   mechanism; CIIOs and large processors must store personal information in China.
-- **DPDP** (India, 2023) s.16: transfers allowed except to countries the government restricts.
+- **DPDP** (India, 2023) s.16: transfers allowed except to countries the government restricts
+  (none notified as of 2026-11).
+- **EAR** (US, 15 CFR 734.18(a)(5), 81 FR 35586, effective 2016-09-01): storing technology abroad
+  is not an export if end-to-end encrypted (FIPS 140-2 or equally effective) and not in a Country
+  Group D:5 country or Russia.
+- **UK GDPR** Art. 44–49 (Data Protection Act 2018 Sch. 21 para 5: EEA states count as adequate):
+  transfers outside the UK and EEA need UK adequacy regulations, an IDTA/Addendum or an exception.
+- **RBI** (India, circular DPSS.CO.OD No.2785/06.08.005/2017-18 of 6 Apr 2018, FAQ of 26 Jun 2019):
+  payment-system data is stored only in India; processing abroad is allowed if the data is deleted
+  there and brought back within one business day / 24 hours.
+- **PDPL** (Saudi Arabia) Art. 29 and the Regulation on Personal Data Transfer outside the Kingdom
+  (in force 14 Sep 2024): transfers need a permitted purpose and adequacy or safeguards.
 
-The user's ``where`` is always honoured literally (a company policy may be stricter than the law).
-Where ``where`` is ``anywhere``, CJIS's country list is still enforced (it is unconditional), and
-the other regimes add the condition under which the cloud is lawful to the reason text.
+Re-checked against these sources 2026-11-26 (session 3); the GDPR adequacy list is the
+Commission's decisions to January 2026 (Brazil the latest).
+
+The user's ``where`` is always honoured literally (a company policy may be stricter than the law);
+the reason then says it is the data rule, naming the regime as context. CJIS's country list is
+enforced whatever ``where`` says (it is unconditional). Where ``where`` is ``anywhere`` the
+export-control carve-outs (ITAR, EAR) forbid proscribed countries and unknown regions, and the other
+regimes add the condition under which the cloud is lawful to the reason text. A regime flatbed does
+not model is allowed only on the condition that its own transfer rule is checked.
 """
 
 from __future__ import annotations
@@ -34,6 +51,8 @@ from flatbed.scenario import DataRule
 __all__ = [
     "CJIS_APB_COUNTRIES",
     "EEA_COUNTRIES",
+    "EXPORT_PROSCRIBED_COUNTRIES",
+    "GDPR_ADEQUATE",
     "CloudDecision",
     "cloud_allowed",
     "combine_decisions",
@@ -43,6 +62,20 @@ __all__ = [
 
 CJIS_APB_COUNTRIES = frozenset({"US", "CA", "PR", "GU", "VI", "AS", "MP"})
 """Countries/territories in the CJIS Advisory Policy Board (CJIS Security Policy 5.10.1.4)."""
+
+EXPORT_PROSCRIBED_COUNTRIES = frozenset({"BY", "MM", "CN", "CU", "IR", "KP", "SY", "VE", "RU"})
+"""Countries where the ITAR and EAR encrypted-storage carve-outs do not apply [ISO alpha-2]:
+the 22 CFR 126.1(d)(1) policy-of-denial countries (Belarus, Burma, China, Cuba, Iran, North Korea,
+Syria, Venezuela) and the Russian Federation, which 120.54(a)(5)(iv) and 15 CFR 734.18(a)(5)(iv)
+name. A subset: §126.1(d)(2) and EAR Country Group D:5 list more countries (none with a major
+cloud region as of 2026-11)."""
+
+GDPR_ADEQUATE = frozenset({"AD", "AR", "BR", "FO", "GG", "IL", "IM", "JP", "JE", "KR", "NZ", "CH",
+                           "GB", "UY"})
+"""Countries with a full European Commission adequacy decision (GDPR Art. 45) as of January 2026
+(Brazil adopted 2026-01-26; the UK decision renewed to 2031). Canada (commercial organisations
+only) and the US (Data Privacy Framework certified companies only) are partial and stay
+conditional."""
 
 EEA_COUNTRIES = frozenset({
     "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR",
@@ -59,6 +92,9 @@ _CITATIONS: dict[str, str] = {
     "PIPL": "PIPL Art. 38-40",
     "DPDP": "India DPDP Act 2023 s.16",
     "EAR": "EAR, 15 CFR 734.18",
+    "UK GDPR": "UK GDPR Art. 44-49",
+    "RBI": "RBI DPSS.CO.OD No.2785/06.08.005/2017-18",
+    "PDPL": "Saudi PDPL Art. 29",
 }
 
 
@@ -106,42 +142,60 @@ def cloud_allowed(
     """
     site = site_country.upper()
     cloud = cloud_country.upper() if cloud_country else None
-    regime = rule.regime.strip().upper()
+    regime = " ".join(rule.regime.strip().upper().split())
     cite = regime_citation(rule.regime)
     wid = f"workload {workload_id!r}"
+    where_text = "an unknown country (the offer names no region)" if cloud is None else cloud
 
+    # CJIS's country list binds whatever the data rule says
+    if regime == "CJIS" and (cloud is None or cloud not in CJIS_APB_COUNTRIES):
+        return CloudDecision(
+            False,
+            f"cloud forbidden: {wid} criminal-justice data may only be stored in APB member "
+            f"countries (US, Canada), not {where_text} ({cite})",
+        )
+    # the scenario's own rule: honoured literally, the regime named as context
+    policy = "the scenario's data rule" + (f"; regime {cite}" if regime not in ("", "NONE")
+                                          else "")
     if rule.where == "on_site":
-        return CloudDecision(False, f"cloud forbidden: {wid} data must stay on site ({cite})")
+        return CloudDecision(False, f"cloud forbidden: {wid} data must stay on site ({policy})")
     if rule.where == "in_country":
-        if cloud is None:
-            return CloudDecision(
-                False,
-                f"cloud forbidden: {wid} data must stay in {site} ({cite}) and the cloud "
-                "region's country is unknown (the offer names no region)",
-            )
         if cloud != site:
             return CloudDecision(
-                False,
-                f"cloud forbidden: {wid} data must stay in {site} ({cite}); the cloud region "
-                f"is in {cloud}",
-            )
-        return CloudDecision(True, f"allowed: {wid} data stays in {site} ({cite})")
+                False, f"cloud forbidden: {wid} data must stay in {site} ({policy}); the cloud "
+                f"region is in {where_text}")
+        return CloudDecision(True, f"allowed: {wid} data stays in {site} ({policy})")
+    return _anywhere(wid, regime, cite, site, cloud, where_text)
 
-    # where == "anywhere": enforce unconditional regime limits, state the conditions of others.
-    if regime == "CJIS":
-        if cloud is None or cloud not in CJIS_APB_COUNTRIES:
-            where = "an unknown country" if cloud is None else cloud
+
+def _anywhere(wid: str, regime: str, cite: str, site: str, cloud: str | None,
+              where_text: str) -> CloudDecision:
+    """The law's own limits and conditions when the data rule allows anywhere."""
+    if regime in ("", "NONE"):
+        return CloudDecision(True, f"allowed: {wid} data has no residency rule")
+    if regime == "CJIS":  # the country check above passed
+        return CloudDecision(True, f"allowed: {wid} stays in an APB member country ({cite})")
+    if regime in ("ITAR", "EAR"):
+        carve_out = f"{cite}(a)(5)"
+        if cloud is None or cloud in EXPORT_PROSCRIBED_COUNTRIES:
             return CloudDecision(
                 False,
-                f"cloud forbidden: {wid} criminal-justice data may only be stored in APB member "
-                f"countries (US, Canada), not {where} ({cite})",
-            )
-        return CloudDecision(True, f"allowed: {wid} stays in an APB member country ({cite})")
-    if regime == "ITAR" and cloud != "US":
+                f"cloud forbidden: {wid} export-controlled data may not be stored in "
+                f"{where_text}: the encrypted-storage carve-out excludes "
+                f"{'22 CFR 126.1' if regime == 'ITAR' else 'Country Group D:5'} countries and "
+                f"Russia, and an unknown region cannot be shown clear of them ({carve_out})")
+        if cloud == "US":
+            release = "22 CFR 120.50(a)(2)" if regime == "ITAR" else "15 CFR 734.13(b)"
+            return CloudDecision(
+                True,
+                f"allowed only with access limited to U.S. persons or the data end-to-end "
+                f"encrypted: a release to a foreign person is a deemed export ({release}; "
+                f"{carve_out}) for {wid}",
+                conditional=True)
         return CloudDecision(
             True,
             f"allowed only if {wid} data is end-to-end encrypted (FIPS 140-2, >= AES-128) "
-            f"outside the US ({cite}(a)(5))",
+            f"outside the US ({carve_out})",
             conditional=True,
         )
     if regime == "HIPAA":
@@ -150,11 +204,26 @@ def cloud_allowed(
             f"allowed under a business associate agreement with the provider for {wid} ({cite})",
             conditional=True,
         )
-    if regime == "GDPR" and site in EEA_COUNTRIES and (cloud is None or cloud not in EEA_COUNTRIES):
+    if regime == "GDPR":
+        if cloud is not None and cloud in EEA_COUNTRIES:
+            return CloudDecision(True, f"allowed: {wid} data stays in the EEA ({cite})")
+        if cloud is not None and cloud in GDPR_ADEQUATE:
+            return CloudDecision(True, f"allowed: {cloud} has an adequacy decision for {wid} "
+                                       f"data (GDPR Art. 45)")
         return CloudDecision(
             True,
-            f"allowed with a Chapter V transfer mechanism (adequacy decision or SCCs) for {wid} "
-            f"data leaving the EEA ({cite})",
+            f"allowed with a Chapter V transfer mechanism (adequacy decision, DPF certification "
+            f"or SCCs) for {wid} data leaving the EEA ({cite})",
+            conditional=True,
+        )
+    if regime == "UK GDPR":
+        if cloud is not None and (cloud == "GB" or cloud in EEA_COUNTRIES):
+            return CloudDecision(True, f"allowed: {wid} data stays in the UK or EEA, which UK "
+                                       f"law treats as adequate ({cite}; DPA 2018 Sch. 21)")
+        return CloudDecision(
+            True,
+            f"allowed with UK adequacy regulations, an IDTA or the Addendum to the EU SCCs for "
+            f"{wid} data leaving the UK ({cite})",
             conditional=True,
         )
     if regime == "PIPL" and site == "CN" and cloud != "CN":
@@ -164,9 +233,31 @@ def cloud_allowed(
             f"CIIOs must store personal information in China ({cite})",
             conditional=True,
         )
-    if regime in ("", "NONE"):
-        return CloudDecision(True, f"allowed: {wid} data has no residency rule")
-    return CloudDecision(True, f"allowed: {wid} data may be processed anywhere ({cite})")
+    if regime == "RBI" and cloud != "IN":
+        return CloudDecision(
+            True,
+            f"allowed only for processing, not storage, outside India: {wid} payment data must be "
+            f"deleted abroad and brought back within one business day / 24 h ({cite}, 6 Apr 2018; "
+            f"RBI FAQ 26 Jun 2019)",
+            conditional=True,
+        )
+    if regime == "PDPL" and site == "SA" and cloud != "SA":
+        return CloudDecision(
+            True,
+            f"allowed for a permitted purpose with adequacy or appropriate safeguards and "
+            f"minimum data for {wid} data leaving Saudi Arabia ({cite}; Transfer Regulation of "
+            f"14 Sep 2024)",
+            conditional=True,
+        )
+    if regime in _CITATIONS:  # modelled, and nothing limits this placement (e.g. DPDP today)
+        return CloudDecision(True, f"allowed: {wid} data may be processed in {where_text} "
+                                   f"({cite})")
+    return CloudDecision(
+        True,
+        f"allowed only if {cite}'s own transfer rule permits it: flatbed does not model that "
+        f"regime for {wid}",
+        conditional=True,
+    )
 
 
 def combine_decisions(decisions: Iterable[CloudDecision]) -> CloudDecision:
@@ -200,6 +291,8 @@ _REGION_EXACT: dict[str, str] = {
     "europe-west6": "CH", "europe-west9": "FR", "europe-north1": "FI", "asia-east1": "TW",
     "asia-northeast1": "JP", "asia-southeast1": "SG", "asia-south1": "IN",
     "australia-southeast1": "AU", "southamerica-east1": "BR",
+    "northamerica-northeast1": "CA", "northamerica-northeast2": "CA",
+    "northamerica-south1": "MX", "mx-central-1": "MX",
     "westeurope": "NL", "northeurope": "IE", "uksouth": "GB", "ukwest": "GB",
     "germanywestcentral": "DE", "francecentral": "FR", "swedencentral": "SE",
     "norwayeast": "NO", "switzerlandnorth": "CH", "japaneast": "JP", "australiaeast": "AU",
@@ -207,7 +300,7 @@ _REGION_EXACT: dict[str, str] = {
 }
 _REGION_PREFIX: tuple[tuple[str, str], ...] = (
     ("us-gov", "US"), ("us", "US"), ("eastus", "US"), ("westus", "US"), ("centralus", "US"),
-    ("northcentralus", "US"), ("southcentralus", "US"), ("northamerica", "CA"),
+    ("northcentralus", "US"), ("southcentralus", "US"),
     ("cn-", "CN"), ("china", "CN"),
 )
 
