@@ -22,14 +22,15 @@ import numpy.typing as npt
 from flatbed.catalog.records import Accelerator, Server
 
 IDLE_FRACTION = 0.12
-"""GPU idle power as a fraction of TDP [-]. Estimate: H100 SXM idles at 70–90 W of 700 W and
-A100 SXM at 50–60 W of 400 W in ``nvidia-smi`` readings reported by MLPerf Power submitters'
-idle logs (mlcommons/inference_results_v4.1, ``spl.txt`` before ``power_begin``)."""
+"""GPU idle power as a fraction of TDP [-]. Estimate: an H200 idled at 79 W of 700 W (0.114;
+``benchmarks/device/h200_phase_power_2026-11-26.json``, NVML); H100 SXM boards are commonly
+reported at 70–90 W and A100 SXM at 50–60 W of 400 W. (The MLPerf Power ``spl.txt`` logs cited
+here before are whole-system analyzer logs, not per-GPU readings.)"""
 
 PHASE_ACTIVITY: dict[str, float] = {
     "compute": 1.0,
     "prefill": 1.0,
-    "mixed": 0.85,
+    "mixed": 0.85,  # estimate: midway between prefill (1.0) and decode (0.7)
     "decode": 0.7,
     "memory": 0.7,
     "idle": 0.0,
@@ -56,9 +57,12 @@ leaves −0.9 % (median |error| 4.8 %; −4.3 % on the A100 pairs, +0.2 % on the
 on the A100 pairs alone, 1.7–1.8, which leaves +3.6–4.7 % on the H100 pairs). GPUs near 60 % of
 TDP run close to their minimum voltage, where power falls about linearly with the clock."""
 
-MIN_CLOCK_FRACTION = 0.35
-"""Lowest core clock reachable under a cap, as a fraction of the maximum [-] (H100 SXM: about
-690 of 1980 MHz supported application clocks, ``nvidia-smi -q -d SUPPORTED_CLOCKS``)."""
+MIN_CLOCK_FRACTION = 345.0 / 1980.0
+"""Lowest core clock reachable under a cap, as a fraction of the maximum [-]: Hopper boards idle
+at 345 of 1980 MHz (measured on an H200, ``benchmarks/device/h200_phase_power_2026-11-26.json``;
+the same 345 MHz floor in AWS's nvidia-smi output for P5e, awslabs/amazon-eks-ami PR #1985).
+Re-checked 2026-11-26; 0.35 (690 MHz) was used before, without a source that showed it. At the
+settable minimum power limit (200 of 700 W) the clock law gives 0.33, so the floor rarely binds."""
 
 
 def gpu_power_w(
