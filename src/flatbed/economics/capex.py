@@ -64,7 +64,7 @@ class CapexAssumptions:
       39 % below VRLA) is the chemistry source; the $/kW is an estimate.
     - ``fuel_tank_usd_per_l`` 1.5 and ``fuel_tank_hours`` 48 [est]: double-walled sub-base
       diesel tanks cost roughly $1–2 per litre of capacity; 48 h autonomy at full genset load is a
-      common edge design target (NFPA 110 Level 1 asks for site-specific autonomy).
+      common edge design target (NFPA 110 Class 48: 48 h at rated load without refuelling).
     - ``transport_usd_per_truckload`` 5,000 [est]: ~1,000 miles at the 2025 US flatbed average of
       $2.60/mile (Truck Tide "Average freight rates per mile 2025") ≈ $2,600, plus crane offload
       ~$2,000 and permits ~$400.

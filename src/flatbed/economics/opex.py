@@ -120,6 +120,7 @@ class OpexInputs:
     """Redeployments over the horizon."""
     redeploy_usd_per_move: float = 0.0
     horizon_years: int = 5
+    """Planning horizon [yr] (``Scenario.horizon_years``; 5 is its default)."""
 
 
 def opex_breakdown_usd_per_year(

@@ -88,19 +88,24 @@ class TcoInputs:
     maintenance_fraction: Num = 0.05
     """Of IT + facility capex per year [1/yr] (``Prices.maintenance_fraction_per_year``)."""
     insurance_fraction: Num = 0.01
+    """Of equipment capex per year [1/yr] (``Prices.insurance_fraction_per_year``, an estimate)."""
     support_usd_per_year: Num = 0.0
     fixed_usd_per_year: Num = 0.0
     """Staff/remote hands + connectivity + site lease [USD/yr]."""
     redeploy_usd_per_year: Num = 0.0
     discount_rate: Num = 0.08
+    """Cost of capital [1/yr] (``Prices.discount_rate``, an estimate)."""
     hardware_life_years: Num = DEFAULT_HARDWARE_LIFE_YEARS
     facility_life_years: Num = DEFAULT_FACILITY_LIFE_YEARS
     horizon_years: int = 5
+    """Planning horizon [yr] (``Scenario.horizon_years``; 5 is its default)."""
     finance: FinanceMode = "buy"
     loan_rate: float | None = None
     """Loan rate for ``finance`` [1/yr]; default: the discount rate (user's cost of capital)."""
     loan_term_years: int | None = None
     lease_spread: float = 0.03
+    """Lessor's margin over the lessee's cost of capital [1/yr] (labelled estimate,
+    :func:`flatbed.economics.finance.finance_cash_flows_usd`)."""
     residual_method: Literal["straight_line", "declining"] = "straight_line"
 
     def with_(self, **changes: object) -> TcoInputs:

@@ -57,7 +57,10 @@ WATER_CP_KJ_PER_KG_K = 4.18
 
 ALTITUDE_DERATE_K_PER_M = 1.0 / 300.0
 ALTITUDE_DERATE_ABOVE_M = 900.0
-"""ASHRAE TC9.9 altitude derating of allowable inlet dry-bulb: 1 °C per 300 m above 900 m."""
+"""ASHRAE TC9.9 altitude derating of allowable inlet dry-bulb: 1 °C per 300 m above 900 m, for
+equipment rated up to 35 °C (classes A1/A2; every catalog server). Equipment rated 40 / 45 °C
+(A3/A4) derates faster, 1 °C per 175 / 125 m (e.g. Azure Stack Edge specifications); a user
+server with such a rating would be under-derated here."""
 
 LIQUID_SUPPLY_MAX_C = 40.0
 """Highest cold-plate supply water [°C]. Labelled estimate: ASHRAE TC9.9 liquid class W40

@@ -40,8 +40,11 @@ PDU_EFFICIENCY = 0.985
 low-voltage distribution (LBNL data-centre benchmarking), the middle of that range."""
 
 UPS_SYSTEM_KG_PER_KWH = 550.0 / (200.0 * 7.0 / 60.0)
-"""Li-ion UPS battery system mass per kWh [kg/kWh]: Schneider Electric WP229 gives ~550 kg for
-200 kW × 7 min (23.3 kWh) → 23.6 kg/kWh including racks and BMS (research notes §6c, R53)."""
+"""Li-ion UPS battery system mass per kWh [kg/kWh]: ~550 kg for a 200 kW N+1 modular system at
+7 min (23.3 kWh) → 23.6 kg/kWh including racks and BMS (KOHLER Uninterruptible Power Ireland,
+"The relative merits of VRLA and lithium-ion", Table 1; research notes §6c, R53, which also cite
+Schneider WP229 for the ~3× weight advantage over VRLA). The heaviest per-kWh point of that table
+(19 and 35 min systems: 17.4 and 14.1 kg/kWh), so conservative for longer ride-through."""
 
 PRIME_AVERAGE_LOAD_MAX = 0.70
 """ISO 8528-1 prime rating: average load over 24 h ≤ 70 % of the prime rating (Atlas Copco QAS 500

@@ -14,7 +14,8 @@ import numpy as np
 from flatbed.catalog.records import CoolingSystem, Module, RoadLimit, Server
 
 RACK_UNITS = 42
-"""Standard rack height [U] (EIA-310 42U cabinet)."""
+"""Standard rack height [U]. Labelled estimate: 42U is the common full-height cabinet (EIA-310
+defines the 1U = 44.45 mm unit and the 19-inch mounting, not the height)."""
 
 RACK_RESERVED_U = 4
 """Rack units kept for top-of-rack switches, management and cable management [U]. Labelled
@@ -26,8 +27,9 @@ cabinets weigh ~120–160 kg empty (vendor datasheets, e.g. APC NetShelter SX cl
 ≈20–40 kg of PDUs, switches and cables."""
 
 RACK_WIDTH_M = 0.6
-"""Cabinet width along the container [m] (600 mm cabinets; racks stand in one row along the
-length of an ISO module, so each loads 0.6 running metres of floor)."""
+"""Cabinet width along the container [m]. Labelled estimate: the common 600 mm server cabinet
+(800 mm for cabling-heavy racks); racks stand in one row along the length of an ISO module, so
+each loads 0.6 running metres of floor."""
 
 CHASSIS_DECK_HEIGHT_M = 1.15
 """Height of the container floor above the road on a standard container chassis [m]. Derived from

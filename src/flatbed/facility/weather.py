@@ -285,6 +285,8 @@ DAY_TO_DAY_LAG1 = 0.7
 day-to-day persistence of daily mean temperature anomalies is typically 0.6–0.8; only the
 clustering of hot days depends on it, the 0.4 % level is calibrated regardless."""
 MAX_ANOMALY_SD_C = 15.0
+"""Upper bound of the search for the daily-anomaly standard deviation that hits a climate's 0.4 %
+design dry-bulb [K]: a bisection bound, not a model parameter (fitted values are a few K)."""
 
 
 def _month_of_day() -> np.ndarray:

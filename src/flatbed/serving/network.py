@@ -37,7 +37,8 @@ FIBRE_US_PER_KM = 4.897
 ROUTE_INFLATION = 1.5
 """Fibre path length / geodesic distance [-] (low end of the 1.5–2× estimate, §7)."""
 DEFAULT_CLOUD_RTT_MS = 40.0
-"""Site→cloud RTT when the scenario gives neither RTT nor distance [ms] [est, §7 20–80 ms]."""
+"""Site→cloud RTT when the scenario gives neither RTT nor distance [ms] [est: the geometric
+middle of the 20–80 ms range in research notes §7]."""
 JITTER_FRACTION = 0.07
 """Mean exponential queueing jitter as a share of the base RTT [-] [est]."""
 JITTER_FLOOR_MS = 0.02
@@ -58,7 +59,8 @@ def cloud_rtt_ms(site: Site, route_inflation: float = ROUTE_INFLATION) -> tuple[
         rtt = float(fibre_rtt_ms(site.cloud_distance_km, route_inflation))
         return rtt, (f"fibre: {site.cloud_distance_km:g} km × 4.897 µs/km × 2 × "
                      f"{route_inflation:g} route inflation")
-    return DEFAULT_CLOUD_RTT_MS, "estimate: 40 ms (middle of 20–80 ms facility-to-cloud range)"
+    return DEFAULT_CLOUD_RTT_MS, ("estimate: 40 ms (geometric middle of the 20–80 ms "
+                                  "facility-to-cloud range)")
 
 
 def rtt_samples_ms(base_ms: float, n: int, rng: np.random.Generator,
