@@ -98,6 +98,18 @@ _CITATIONS: dict[str, str] = {
 }
 
 
+_LEAVING_HOME: dict[str, tuple[str, str]] = {
+    "PIPL": ("CN", "only after a CAC security assessment or other Art. 38 mechanism (CIIOs must "
+             "store personal information in China)"),
+    "RBI": ("IN", "only for processing, not storage: payment data must be deleted abroad and "
+            "brought back within one business day / 24 h (circular of 6 Apr 2018; RBI FAQ of "
+            "26 Jun 2019)"),
+    "PDPL": ("SA", "for a permitted purpose with adequacy or appropriate safeguards and minimum "
+             "data (Transfer Regulation in force 14 Sep 2024)"),
+}
+"""Regimes that let data leave their home country on a condition: home country, condition."""
+
+
 def regime_citation(regime: str) -> str:
     """The legal citation for a regime name (case-insensitive); the name itself if unknown."""
     key = regime.strip().upper()
@@ -226,29 +238,10 @@ def _anywhere(wid: str, regime: str, cite: str, site: str, cloud: str | None,
             f"{wid} data leaving the UK ({cite})",
             conditional=True,
         )
-    if regime == "PIPL" and site == "CN" and cloud != "CN":
-        return CloudDecision(
-            True,
-            f"allowed only after a CAC security assessment or other Art. 38 mechanism for {wid}; "
-            f"CIIOs must store personal information in China ({cite})",
-            conditional=True,
-        )
-    if regime == "RBI" and cloud != "IN":
-        return CloudDecision(
-            True,
-            f"allowed only for processing, not storage, outside India: {wid} payment data must be "
-            f"deleted abroad and brought back within one business day / 24 h ({cite}, 6 Apr 2018; "
-            f"RBI FAQ 26 Jun 2019)",
-            conditional=True,
-        )
-    if regime == "PDPL" and site == "SA" and cloud != "SA":
-        return CloudDecision(
-            True,
-            f"allowed for a permitted purpose with adequacy or appropriate safeguards and "
-            f"minimum data for {wid} data leaving Saudi Arabia ({cite}; Transfer Regulation of "
-            f"14 Sep 2024)",
-            conditional=True,
-        )
+    leaving = _LEAVING_HOME.get(regime)
+    if leaving is not None and site == leaving[0] and cloud != site:
+        return CloudDecision(True, f"allowed {leaving[1]} for {wid} data leaving {site} ({cite})",
+                             conditional=True)
     if regime in _CITATIONS:  # modelled, and nothing limits this placement (e.g. DPDP today)
         return CloudDecision(True, f"allowed: {wid} data may be processed in {where_text} "
                                    f"({cite})")
