@@ -233,8 +233,6 @@ def _vision_rate_cached(bench: str, accuracy: str, accel_id: str, round_: str,
 
 
 def _llm_deployment(b: LLMBench, accel: Accelerator, count: int, cat: Catalog) -> Any:
-    # perf is a sibling area, imported when needed
-
     arch = cat.get("models", b.model, ModelArch)
     prec = "fp4" if _blackwell(accel) and "fp4" in accel.peak_dense_tflops else "fp8"
     if prec not in accel.peak_dense_tflops:
@@ -256,12 +254,17 @@ def _llm_deployment(b: LLMBench, accel: Accelerator, count: int, cat: Catalog) -
     return dep if dep is not None and kv_capacity_of(dep) > 0 else None
 
 
+def _deployment_or_none(b: LLMBench, accel: Accelerator, count: int, cat: Catalog) -> Any:
+    """:func:`_llm_deployment`, or ``None`` where the catalog or the memory rule has none."""
+    try:
+        return _llm_deployment(b, accel, count, cat)
+    except (InputError, ValueError):
+        return None
+
+
 def _predict_llm(b: LLMBench, scenario: str, accel: Accelerator, count: int,
                  cat: Catalog) -> float | None:
-    try:
-        dep = _llm_deployment(b, accel, count, cat)
-    except (ImportError, InputError, ValueError):
-        return None
+    dep = _deployment_or_none(b, accel, count, cat)
     if dep is None:
         return None
     ttft_b, tpot_b = b.server_ttft_s, b.server_tpot_s
@@ -283,10 +286,7 @@ def _predict_beam_server(b: LLMBench, beams: int, e2e_bound_s: float, accel: Acc
     """Highest Server query rate of the system [queries/s] for a beam-search benchmark: each
     query runs as ``beams`` sequences arriving together (the prompt prefilled once, the other
     beams decoding beside it), p99 end-to-end latency within ``e2e_bound_s``."""
-    try:
-        dep = _llm_deployment(b, accel, count, cat)
-    except (ImportError, InputError, ValueError):
-        return None
+    dep = _deployment_or_none(b, accel, count, cat)
     if dep is None:
         return None
     # a query is one request to the engine: its per-request host cost t_req_s is paid once and
