@@ -79,6 +79,7 @@ def test_region_country(region: str, cc: str | None) -> None:
 
 def test_citation_unknown_regime_passes_through() -> None:
     assert regime_citation("itar") == "ITAR, 22 CFR 120.54"
+    assert regime_citation(" uk  gdpr ") == "UK GDPR Art. 44-49"
     assert regime_citation("Company policy 7") == "Company policy 7"
 
 

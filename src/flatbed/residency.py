@@ -112,10 +112,15 @@ _LEAVING_HOME: dict[str, tuple[str, str]] = {
 
 def regime_citation(regime: str) -> str:
     """The legal citation for a regime name (case-insensitive); the name itself if unknown."""
-    key = regime.strip().upper()
+    key = _regime_key(regime)
     if key in ("", "NONE"):
         return "no regime named"
     return _CITATIONS.get(key, regime.strip())
+
+
+def _regime_key(regime: str) -> str:
+    """Upper case, single spaces: ``"uk  gdpr"`` → ``"UK GDPR"``."""
+    return " ".join(regime.upper().split())
 
 
 @dataclass(frozen=True)
@@ -149,12 +154,12 @@ def cloud_allowed(
 
     Returns
     -------
-    CloudDecision, e.g. ``cloud forbidden: workload 'x' data must stay on site (ITAR, 22 CFR
-    120.54)``.
+    CloudDecision, e.g. ``cloud forbidden: workload 'x' data must stay on site (the scenario's
+    data rule; regime ITAR, 22 CFR 120.54)``.
     """
     site = site_country.upper()
     cloud = cloud_country.upper() if cloud_country else None
-    regime = " ".join(rule.regime.strip().upper().split())
+    regime = _regime_key(rule.regime)
     cite = regime_citation(rule.regime)
     wid = f"workload {workload_id!r}"
     where_text = "an unknown country (the offer names no region)" if cloud is None else cloud
